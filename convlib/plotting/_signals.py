@@ -1,0 +1,2 @@
+"""Plotting helpers (filled in by the book work)."""
+__all__: list[str] = []
