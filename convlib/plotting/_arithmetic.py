@@ -185,8 +185,9 @@ def plot_conv_connections(
              for p, t in zip(*receptive_field(n, k, o, stride=stride, padding=padding,
                                                dilation=dilation, transposed=transposed,
                                                output_padding=output_padding))]
-    low = min([0] + [p for _, p, _ in links])
-    high = max([n - 1] + [p for _, p, _ in links])
+    ring = 0 if transposed else padding  # a convolution's padding zeros are drawn, read or not
+    low = min([-ring] + [p for _, p, _ in links])
+    high = max([n - 1 + ring] + [p for _, p, _ in links])
     width = max(high - low + 1, size)
     if ax is None:
         _, ax = plt.subplots(figsize=(min(12, 1.2 + 0.55 * width), 2.6), layout="constrained")
