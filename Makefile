@@ -16,8 +16,31 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-book: $(STAMP)
-	@echo "book: filled in by the course-website issue"
+# --- course website (book/_ext/ holds the helpers these targets call) --------------------
+.PHONY: assets browser serve publish
+ASSETS := book/_assets_offline
+
+# MathJax, require.js and the ipywidgets manager, served by the site itself (npm pack, pinned)
+assets: $(STAMP)
+	$(BIN)/python book/_ext/fetch_offline_assets.py $(ASSETS)
+
+# CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore)
+book: $(STAMP) assets
+	CONVLIB_STATIC=1 $(BIN)/jupyter-book build book --config _config.yml --toc book/_toc.yml \
+		--path-output . -W -n --keep-going
+	@echo "The site is in _build/html: open _build/html/index.html, or run 'make serve'."
+
+# Debian's headless chromium + chromedriver for tests/test_site.py (needs root the first time)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+
+serve:
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
+
+# push _build/html to the gh-pages branch of REMOTE (default origin) for GitHub Pages
+publish: book
+	sh book/_ext/publish_gh_pages.sh _build/html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
