@@ -19,6 +19,12 @@ __all__ = ["ASSIGNMENT"]
 _PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
 
 
+def _hidden(rng: np.random.Generator | None, seed: int) -> np.random.Generator:
+    """The generator for hidden inputs: the grader's (seeded from the instructor's secret)
+    or, without one, a fixed public seed. Visible cases never draw from it."""
+    return rng if rng is not None else _rng(100 + seed)
+
+
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(20_260_200 + seed)
 
@@ -212,14 +218,14 @@ _MODE_IGNORED = (
 # cases
 
 
-def convolve2d_cases() -> list[Case]:
-    rng = _rng(1)
+def convolve2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    fixed, rng = _rng(1), _hidden(rng, 1)
     cases = [
-        Case("full mode, odd 3x3 kernel", (_ints(rng, (4, 5)), _ints(rng, (3, 3))), visible=True),
-        Case("same mode, odd 3x3 kernel", (_ints(rng, (5, 4)), _ints(rng, (3, 3))), {"mode": "same"}, visible=True),
-        Case("valid mode, odd 3x3 kernel", (_ints(rng, (5, 6)), _ints(rng, (3, 3))), {"mode": "valid"}, visible=True),
-        Case("same mode, even 2x2 kernel", (_ints(rng, (4, 4)), _ints(rng, (2, 2))), {"mode": "same"}, visible=True),
-        Case("wrap boundary, same mode", (_ints(rng, (4, 5)), _ints(rng, (3, 3))), {"mode": "same", "boundary": "wrap"}, visible=True),
+        Case("full mode, odd 3x3 kernel", (_ints(fixed, (4, 5)), _ints(fixed, (3, 3))), visible=True),
+        Case("same mode, odd 3x3 kernel", (_ints(fixed, (5, 4)), _ints(fixed, (3, 3))), {"mode": "same"}, visible=True),
+        Case("valid mode, odd 3x3 kernel", (_ints(fixed, (5, 6)), _ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
+        Case("same mode, even 2x2 kernel", (_ints(fixed, (4, 4)), _ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
+        Case("wrap boundary, same mode", (_ints(fixed, (4, 5)), _ints(fixed, (3, 3))), {"mode": "same", "boundary": "wrap"}, visible=True),
         Case("full mode, even 2x4 kernel", (_normal(rng, (6, 7)), _normal(rng, (2, 4)))),
         Case("same mode, even 4x2 kernel", (_normal(rng, (7, 6)), _normal(rng, (4, 2))), {"mode": "same"}),
         Case("valid mode, even 4x4 kernel", (_normal(rng, (8, 9)), _normal(rng, (4, 4))), {"mode": "valid"}),
@@ -242,13 +248,13 @@ def convolve2d_cases() -> list[Case]:
     return cases
 
 
-def correlate2d_cases() -> list[Case]:
-    rng = _rng(2)
+def correlate2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    fixed, rng = _rng(2), _hidden(rng, 2)
     return [
-        Case("full mode, odd 3x3 kernel", (_ints(rng, (4, 5)), _ints(rng, (3, 3))), visible=True),
-        Case("valid mode, odd 3x3 kernel", (_ints(rng, (5, 5)), _ints(rng, (3, 3))), {"mode": "valid"}, visible=True),
-        Case("same mode, even 2x2 kernel", (_ints(rng, (4, 5)), _ints(rng, (2, 2))), {"mode": "same"}, visible=True),
-        Case("complex data: the kernel is conjugated", (_ints(rng, (3, 3)) + 1j * _ints(rng, (3, 3)), _ints(rng, (2, 2)) + 1j * _ints(rng, (2, 2))), {"mode": "valid"}, visible=True),
+        Case("full mode, odd 3x3 kernel", (_ints(fixed, (4, 5)), _ints(fixed, (3, 3))), visible=True),
+        Case("valid mode, odd 3x3 kernel", (_ints(fixed, (5, 5)), _ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
+        Case("same mode, even 2x2 kernel", (_ints(fixed, (4, 5)), _ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
+        Case("complex data: the kernel is conjugated", (_ints(fixed, (3, 3)) + 1j * _ints(fixed, (3, 3)), _ints(fixed, (2, 2)) + 1j * _ints(fixed, (2, 2))), {"mode": "valid"}, visible=True),
         Case("same mode, odd 3x3 kernel", (_normal(rng, (6, 5)), _normal(rng, (3, 3))), {"mode": "same"}),
         Case("same mode, even 4x2 kernel", (_normal(rng, (7, 6)), _normal(rng, (4, 2))), {"mode": "same"}),
         Case("full mode, even 2x4 kernel", (_normal(rng, (5, 6)), _normal(rng, (2, 4)))),
@@ -267,12 +273,12 @@ def correlate2d_cases() -> list[Case]:
     ]
 
 
-def separable_convolve2d_cases() -> list[Case]:
-    rng = _rng(3)
+def separable_convolve2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    fixed, rng = _rng(3), _hidden(rng, 3)
     return [
-        Case("full mode, odd kernels of different lengths", (_ints(rng, (4, 5)), _ints(rng, (3,)), _ints(rng, (2,))), visible=True),
-        Case("same mode, odd kernels", (_ints(rng, (5, 5)), _ints(rng, (3,)), _ints(rng, (1,)) + 2.0), {"mode": "same"}, visible=True),
-        Case("valid mode", (_ints(rng, (5, 6)), _ints(rng, (3,)), _ints(rng, (4,))), {"mode": "valid"}, visible=True),
+        Case("full mode, odd kernels of different lengths", (_ints(fixed, (4, 5)), _ints(fixed, (3,)), _ints(fixed, (2,))), visible=True),
+        Case("same mode, odd kernels", (_ints(fixed, (5, 5)), _ints(fixed, (3,)), _ints(fixed, (1,)) + 2.0), {"mode": "same"}, visible=True),
+        Case("valid mode", (_ints(fixed, (5, 6)), _ints(fixed, (3,)), _ints(fixed, (4,))), {"mode": "valid"}, visible=True),
         Case("same mode, even kernels", (_normal(rng, (6, 7)), _normal(rng, (4,)), _normal(rng, (2,))), {"mode": "same"}),
         Case("full mode, even and odd kernels", (_normal(rng, (6, 5)), _normal(rng, (2,)), _normal(rng, (5,)))),
         Case("column kernel longer than the image", (_normal(rng, (3, 6)), _normal(rng, (5,)), _normal(rng, (3,)))),

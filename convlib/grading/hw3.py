@@ -15,6 +15,12 @@ from .spec import Assignment, Case, FunctionSpec, Mistake
 __all__ = ["ASSIGNMENT"]
 
 
+def _hidden(rng: np.random.Generator | None, seed: int) -> np.random.Generator:
+    """The generator for hidden inputs: the grader's (seeded from the instructor's secret)
+    or, without one, a fixed public seed. Visible cases never draw from it."""
+    return rng if rng is not None else _rng(100 + seed)
+
+
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(20_260_300 + seed)
 
@@ -175,14 +181,14 @@ _MODE_IGNORED = (
 # cases
 
 
-def fft_convolve_cases() -> list[Case]:
-    rng = _rng(1)
+def fft_convolve_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    fixed, rng = _rng(1), _hidden(rng, 1)
     return [
-        Case("full mode, odd kernel", (_ints(rng, 6), _ints(rng, 3)), visible=True),
-        Case("same mode, odd kernel", (_ints(rng, 7), _ints(rng, 3)), {"mode": "same"}, visible=True),
-        Case("valid mode, odd kernel", (_ints(rng, 8), _ints(rng, 3)), {"mode": "valid"}, visible=True),
-        Case("same mode, even kernel", (_ints(rng, 6), _ints(rng, 4)), {"mode": "same"}, visible=True),
-        Case("complex signal and kernel, full mode", (_ints(rng, 4) + 1j * _ints(rng, 4), _ints(rng, 2) - 1j * _ints(rng, 2)), visible=True),
+        Case("full mode, odd kernel", (_ints(fixed, 6), _ints(fixed, 3)), visible=True),
+        Case("same mode, odd kernel", (_ints(fixed, 7), _ints(fixed, 3)), {"mode": "same"}, visible=True),
+        Case("valid mode, odd kernel", (_ints(fixed, 8), _ints(fixed, 3)), {"mode": "valid"}, visible=True),
+        Case("same mode, even kernel", (_ints(fixed, 6), _ints(fixed, 4)), {"mode": "same"}, visible=True),
+        Case("complex signal and kernel, full mode", (_ints(fixed, 4) + 1j * _ints(fixed, 4), _ints(fixed, 2) - 1j * _ints(fixed, 2)), visible=True),
         Case("full mode, even kernel", (_normal(rng, 11), _normal(rng, 6))),
         Case("valid mode, even kernel", (_normal(rng, 12), _normal(rng, 4)), {"mode": "valid"}),
         Case("kernel longer than the signal, full mode", (_normal(rng, 4), _normal(rng, 9))),
@@ -199,12 +205,12 @@ def fft_convolve_cases() -> list[Case]:
     ]
 
 
-def overlap_add_cases() -> list[Case]:
-    rng = _rng(2)
+def overlap_add_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    fixed, rng = _rng(2), _hidden(rng, 2)
     return [
-        Case("10 samples in blocks of 4 (the last block is short)", (_ints(rng, 10), _ints(rng, 3), 4), visible=True),
-        Case("12 samples in blocks of 4", (_ints(rng, 12), _ints(rng, 3), 4), visible=True),
-        Case("kernel longer than the block", (_ints(rng, 9), _ints(rng, 5), 2), visible=True),
+        Case("10 samples in blocks of 4 (the last block is short)", (_ints(fixed, 10), _ints(fixed, 3), 4), visible=True),
+        Case("12 samples in blocks of 4", (_ints(fixed, 12), _ints(fixed, 3), 4), visible=True),
+        Case("kernel longer than the block", (_ints(fixed, 9), _ints(fixed, 5), 2), visible=True),
         Case("block size 1", (_normal(rng, 7), _normal(rng, 3), 1)),
         Case("one block larger than the signal", (_normal(rng, 6), _normal(rng, 4), 16)),
         Case("block size equal to the signal length", (_normal(rng, 8), _normal(rng, 3), 8)),
