@@ -1,0 +1,337 @@
+"""Forbidden library calls: found statically (AST) and caught at run time (guards).
+
+The static scan resolves the names a graded function uses, through import aliases,
+module-level assignments and the helper functions it calls, to dotted paths such
+as ``numpy.convolve``, and reports those that an assignment forbids. The run-time
+guards replace the forbidden objects in every loaded module of the sandbox's fork
+server; during a graded call a guard records the call (the grader then scores the
+function 0) and raises :class:`ForbiddenCallError`. Outside graded calls (a
+student's own top-level comparisons with ``np.convolve``) the guards pass through.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import sys
+from typing import Any, Callable, Iterable
+
+# never needed by a graded function, forbidden in every assignment
+ALWAYS_FORBIDDEN = (
+    "convlib.grading",
+    "ctypes",
+    "subprocess",
+    "multiprocessing",
+    "os.fork",
+    "os.forkpty",
+    "os.system",
+    "os.popen",
+    "os.kill",
+    "os.killpg",
+    "gc.get_objects",
+    "gc.get_referrers",
+)
+
+_MAGIC = re.compile(r"^\s*[%!]")
+
+
+class ForbiddenCallError(RuntimeError):
+    """Raised by a guard when a graded function calls a forbidden library function."""
+
+
+def strip_magics(source: str) -> str:
+    """Replace IPython magics and shell escapes by ``pass`` (cell magics empty the cell).
+
+    Examples
+    --------
+    >>> strip_magics("%matplotlib inline\\nx = 1")
+    'pass\\nx = 1'
+    """
+    if source.lstrip().startswith("%%"):
+        return ""
+    lines = []
+    for line in source.splitlines():
+        if _MAGIC.match(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            line = indent + "pass"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def matches(path: str, forbidden: Iterable[str]) -> str | None:
+    """The forbidden entry that ``path`` falls under, or ``None``.
+
+    ``path`` is forbidden when it is an entry, lies inside one (``scipy.signal.convolve``
+    under ``scipy.signal``), or is a same-named object elsewhere in the entry's package
+    (``numpy._core.multiarray.correlate`` for ``numpy.correlate``).
+
+    Examples
+    --------
+    >>> matches("scipy.signal.fftconvolve", ["scipy.signal"])
+    'scipy.signal'
+    >>> matches("numpy._core.multiarray.correlate", ["numpy.correlate"])
+    'numpy.correlate'
+    >>> matches("numpy.fft.rfft", ["numpy.convolve"]) is None
+    True
+    """
+    for entry in forbidden:
+        if path == entry or path.startswith(entry + "."):
+            return entry
+        package, _, leaf = entry.partition(".")
+        if leaf and "." not in leaf and path.startswith(package + ".") and path.rsplit(".", 1)[-1] == leaf:
+            return entry
+    return None
+
+
+# --------------------------------------------------------------------------- static scan
+
+
+class _Names(ast.NodeVisitor):
+    """Dotted names an AST uses (``np.fft.rfft``, ``getattr(np, 'convolve')``...)."""
+
+    def __init__(self) -> None:
+        self.chains: list[list[str]] = []
+        self.imports: list[tuple[str, str]] = []  # (bound name, dotted module path)
+
+    def _chain(self, node: ast.AST) -> list[str] | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            return [node.id, *reversed(parts)]
+        if isinstance(node, ast.Call):  # getattr(x, "name") / __import__("m") / import_module("m")
+            inner = self._call_target(node)
+            if inner:
+                return [*inner, *reversed(parts)]
+        return None
+
+    def _call_target(self, node: ast.Call) -> list[str] | None:
+        func = node.func
+        literal = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name == "getattr" and len(node.args) >= 2 and len(literal) >= 1:
+            base = self._chain(node.args[0])
+            if base:
+                return [*base, *literal[0].split(".")]
+        if name in ("__import__", "import_module") and literal:
+            return ["<module>", *literal[0].split(".")]
+        return None
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        chain = self._chain(node)
+        if chain:
+            self.chains.append(chain)
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.chains.append([node.id])
+
+    def visit_Call(self, node: ast.Call) -> None:
+        target = self._call_target(node)
+        if target:
+            self.chains.append(target)
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.imports.append((alias.asname, alias.name))
+            else:
+                top = alias.name.split(".")[0]
+                self.imports.append((top, top))
+        self.chains.extend([["<module>", *a.name.split(".")] for a in node.names])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        for alias in node.names:
+            path = f"{module}.{alias.name}" if module else alias.name
+            if alias.name == "*":
+                self.imports.append(("*", module))
+            else:
+                self.imports.append((alias.asname or alias.name, path))
+            self.chains.append(["<module>", *path.split(".")])
+
+
+def _parse_cells(cells: Iterable[str]) -> list[ast.Module]:
+    trees = []
+    for source in cells:
+        try:
+            trees.append(ast.parse(strip_magics(source)))
+        except SyntaxError:
+            continue
+    return trees
+
+
+def scan(cells: Iterable[str], function: str, forbidden: Iterable[str]) -> list[str]:
+    """Forbidden dotted paths that ``function`` (with the helpers it calls) uses.
+
+    Parameters
+    ----------
+    cells : iterable of str
+        The student's code, one string per notebook cell, in order.
+    function : str
+        The graded function's name.
+    forbidden : iterable of str
+        The assignment's forbidden paths (:data:`ALWAYS_FORBIDDEN` is added).
+
+    Returns
+    -------
+    list of str
+        Sorted forbidden paths used, e.g. ``['numpy.convolve']``; empty if none.
+
+    Examples
+    --------
+    >>> cells = ["import numpy as np\\nconv = np.convolve",
+    ...          "def helper(a, b):\\n    return conv(a, b)",
+    ...          "def convolve_full(x, h):\\n    return helper(x, h)"]
+    >>> scan(cells, "convolve_full", ["numpy.convolve"])
+    ['numpy.convolve']
+    >>> scan(["def f(x):\\n    return x[::-1]"], "f", ["numpy.convolve"])
+    []
+    """
+    forbidden = tuple(forbidden) + ALWAYS_FORBIDDEN
+    trees = _parse_cells(cells)
+    aliases: dict[str, str] = {}
+    star_modules: list[str] = []
+    definitions: dict[str, list[ast.AST]] = {}
+    assignments: dict[str, list[ast.AST]] = {}
+    for tree in trees:
+        names = _Names()
+        names.visit(tree)
+        for bound, path in names.imports:
+            if bound == "*":
+                star_modules.append(path)
+            else:
+                aliases[bound] = path
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                definitions.setdefault(node.name, []).append(node)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            assignments.setdefault(name.id, []).append(node.value)
+            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, (ast.FunctionDef, ast.ClassDef)):
+                        definitions.setdefault(inner.name, []).append(inner)
+    for module in star_modules:  # from numpy import *: bare forbidden leaf names resolve
+        for entry in forbidden:
+            if entry.startswith(module + ".") and "." not in entry[len(module) + 1 :]:
+                aliases.setdefault(entry[len(module) + 1 :], entry)
+
+    found: set[str] = set()
+    seen: set[str] = set()
+    todo = [function]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        nodes = definitions.get(name, []) + assignments.get(name, [])
+        for node in nodes:
+            names = _Names()
+            names.visit(node)
+            local_aliases = dict(aliases)
+            local_aliases.update(dict(names.imports))
+            for chain in names.chains:
+                head, rest = chain[0], chain[1:]
+                if head == "<module>":
+                    path = ".".join(rest)
+                elif head in local_aliases:
+                    path = ".".join([local_aliases[head], *rest])
+                else:
+                    if head in definitions or head in assignments:
+                        todo.append(head)
+                    continue
+                entry = matches(path, forbidden)
+                if entry is not None:
+                    found.add(path if len(path) <= len(entry) + 40 else entry)
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- run-time guards
+
+
+class GuardState:
+    """Whether guards are armed, and where a guard reports a hit."""
+
+    armed = False
+    report: Callable[[str], None] | None = None
+    hits: list[str] = []
+
+
+def _make_guard(path: str, original: Any) -> Callable[..., Any]:
+    def guard(*args: Any, **kwargs: Any) -> Any:
+        if GuardState.armed:
+            GuardState.hits.append(path)
+            if GuardState.report is not None:
+                GuardState.report(path)
+            raise ForbiddenCallError(f"{path} is not allowed in this assignment")
+        return original(*args, **kwargs)
+
+    guard.__name__ = getattr(original, "__name__", "guard")
+    guard.__doc__ = getattr(original, "__doc__", None)
+    guard.__wrapped_forbidden__ = path
+    return guard
+
+
+def _resolve(path: str) -> Any:
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except Exception:
+            continue
+        for attribute in parts[cut:]:
+            obj = getattr(obj, attribute)
+        return obj
+    raise ImportError(path)
+
+
+def install_guards(forbidden: Iterable[str]) -> list[str]:
+    """Replace every forbidden object, in every loaded module, by a guard.
+
+    Meant for the sandbox's fork server only (the trusted grader never calls it).
+    Returns the dotted paths that were guarded.
+    """
+    targets: dict[int, tuple[str, Any]] = {}
+    leaf_names: dict[str, tuple[str, str]] = {}  # leaf -> (package, entry)
+    for entry in forbidden:
+        try:
+            obj = _resolve(entry)
+        except Exception:
+            continue
+        if isinstance(obj, type(sys)):
+            for name in dir(obj):
+                value = getattr(obj, name, None)
+                if not name.startswith("_") and callable(value) and not isinstance(value, type(sys)):
+                    targets.setdefault(id(value), (f"{entry}.{name}", value))
+        elif callable(obj):
+            targets.setdefault(id(obj), (entry, obj))
+            package, _, leaf = entry.partition(".")
+            if leaf and "." not in leaf:
+                leaf_names[leaf] = (package, entry)
+    guards = {key: _make_guard(path, obj) for key, (path, obj) in targets.items()}
+    guarded = set()
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict) or module_name.startswith("convlib.grading"):
+            continue
+        package = module_name.split(".")[0]
+        for name, value in list(namespace.items()):
+            guard = guards.get(id(value))
+            if guard is not None and targets[id(value)][1] is not value:
+                guard = None
+            if guard is None and name in leaf_names and leaf_names[name][0] == package and callable(value):
+                if getattr(value, "__wrapped_forbidden__", None) is None:
+                    guard = _make_guard(f"{module_name}.{name}", value)
+            if guard is not None:
+                try:
+                    setattr(module, name, guard)
+                    guarded.add(f"{module_name}.{name}")
+                except (AttributeError, TypeError):
+                    continue
+    return sorted(guarded)

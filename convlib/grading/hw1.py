@@ -1,0 +1,385 @@
+"""Homework 1, convolution in one dimension: cases, references and known mistakes.
+
+Students write ``convolve_full(x, h)``, ``convolve(x, h, mode="full")`` (equal to
+:func:`numpy.convolve` in every mode, whichever input is longer), ``correlate(x, h,
+mode="valid")`` (equal to :func:`numpy.correlate`, complex conjugate included) and
+``poly_multiply(p, q)`` (coefficients lowest degree first). The references are
+NumPy's own functions (the contract is "equal to numpy"); the mistakes are the
+classic wrong implementations, used only to name what went wrong in the feedback.
+
+Visible cases use fixed small integers; hidden ones draw from the ``rng`` the
+grader passes (seeded from the instructor's secret at autograde time).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .spec import Assignment, Case, FunctionSpec, Mistake
+
+__all__ = ["ASSIGNMENT"]
+
+_MODES = ("full", "same", "valid")
+
+
+def _ints(values) -> np.ndarray:
+    return np.asarray(values, dtype=float)
+
+
+def _normal(rng: np.random.Generator, n: int, *, complex_: bool = False) -> np.ndarray:
+    values = rng.standard_normal(n)
+    if complex_:
+        values = values + 1j * rng.standard_normal(n)
+    return values
+
+
+# ---------------------------------------------------------------------------------------
+# references (trusted: NumPy, the contract of the assignment)
+
+
+def reference_convolve_full(x, h):
+    return np.convolve(x, h, mode="full")
+
+
+def reference_convolve(x, h, mode="full"):
+    return np.convolve(x, h, mode=mode)
+
+
+def reference_correlate(x, h, mode="valid"):
+    return np.correlate(x, h, mode=mode)
+
+
+def reference_poly_multiply(p, q):
+    return np.convolve(p, q, mode="full")
+
+
+# ---------------------------------------------------------------------------------------
+# classic mistakes (each is a small wrong implementation)
+
+
+def _window(full: np.ndarray, n: int, m: int, mode: str, *, same_start: int | None = None):
+    """Cut numpy's 'same'/'valid' window out of a full result of length n + m - 1."""
+    if mode == "full":
+        return full
+    longest, shortest = max(n, m), min(n, m)
+    if mode == "same":
+        start = (shortest - 1) // 2 if same_start is None else same_start
+        return full[start : start + longest]
+    return full[shortest - 1 : longest]
+
+
+def _not_flipped(x, h):
+    return np.convolve(np.asarray(x), np.asarray(h)[::-1])
+
+
+def _circular(x, h):
+    x, h = np.asarray(x), np.asarray(h)
+    length = max(len(x), len(h))
+    out = np.fft.ifft(np.fft.fft(x, length) * np.fft.fft(h, length))
+    real = not (np.iscomplexobj(x) or np.iscomplexobj(h))
+    return out.real if real else out
+
+
+def mistake_full_not_flipped(x, h):
+    return _not_flipped(x, h)
+
+
+def mistake_full_circular(x, h):
+    return _circular(x, h)
+
+
+def mistake_full_too_short(x, h):
+    return np.convolve(x, h)[:-1]
+
+
+def mistake_full_same_length(x, h):
+    return np.convolve(x, h)[: len(x)]
+
+
+def mistake_full_real_only(x, h):
+    return np.convolve(x, h).real
+
+
+def mistake_mode_not_flipped(x, h, mode="full"):
+    return _window(_not_flipped(x, h), len(x), len(h), mode)
+
+
+def mistake_mode_ignored(x, h, mode="full"):
+    return np.convolve(x, h)
+
+
+def mistake_same_off_by_one(x, h, mode="full"):
+    n, m = len(x), len(h)
+    return _window(np.convolve(x, h), n, m, mode, same_start=min(n, m) // 2)
+
+
+def mistake_same_length_of_x(x, h, mode="full"):
+    """scipy's 'same' (length of the first input) instead of numpy's (the longer one)."""
+    if mode != "same" or len(h) <= len(x):
+        return np.convolve(x, h, mode)
+    full = np.convolve(x, h)
+    start = (len(h) - 1) // 2
+    return full[start : start + len(x)]
+
+
+def mistake_valid_assumes_longer_x(x, h, mode="full"):
+    if mode != "valid" or len(h) <= len(x):
+        return np.convolve(x, h, mode)
+    return np.zeros(0, dtype=np.result_type(x, h))
+
+
+def mistake_mode_circular(x, h, mode="full"):
+    return _window(_circular(x, h), len(x), len(h), mode) if mode != "full" else _circular(x, h)
+
+
+def mistake_correlate_no_conjugate(x, h, mode="valid"):
+    return np.correlate(x, np.conj(h), mode)
+
+
+def mistake_correlate_flipped(x, h, mode="valid"):
+    return np.convolve(x, np.conj(h), mode)
+
+
+def mistake_correlate_reversed(x, h, mode="valid"):
+    return np.correlate(x, h, mode)[::-1]
+
+
+def mistake_correlate_mode_ignored(x, h, mode="valid"):
+    return np.correlate(x, h, "full")
+
+
+def mistake_correlate_same_off_by_one(x, h, mode="valid"):
+    """numpy's 'same' window shifted one sample later (m // 2 instead of (m - 1) // 2)."""
+    if mode != "same" or min(len(x), len(h)) % 2:
+        return np.correlate(x, h, mode)
+    full = np.correlate(x, h, "full")
+    same = np.correlate(x, h, "same")
+    starts = [s for s in range(len(full) - len(same) + 1) if np.array_equal(full[s : s + len(same)], same)]
+    start = starts[0] + 1
+    return full[start : start + len(same)] if start + len(same) <= len(full) else same
+
+
+def mistake_poly_added(p, q):
+    p, q = np.asarray(p), np.asarray(q)
+    out = np.zeros(max(len(p), len(q)), dtype=np.result_type(p, q))
+    out[: len(p)] += p
+    out[: len(q)] += q
+    return out
+
+
+def mistake_poly_elementwise(p, q):
+    return np.asarray(p) * np.asarray(q)
+
+
+def mistake_poly_top_lost(p, q):
+    return np.convolve(p, q)[:-1]
+
+
+def mistake_poly_trimmed(p, q):
+    return np.trim_zeros(np.convolve(p, q), "b")
+
+
+def mistake_poly_one_reversed(p, q):
+    return np.convolve(np.asarray(p)[::-1], q)
+
+
+# ---------------------------------------------------------------------------------------
+# cases
+
+
+def convolve_full_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("odd kernel (3 taps)", (_ints([1, 2, 3, 4]), _ints([1, 0, -1])), visible=True),
+        Case("even kernel (2 taps), not symmetric", (_ints([2, -1, 3]), _ints([1, 2])), visible=True),
+        Case("kernel longer than the signal", (_ints([1, 2]), _ints([3, 0, 1, -1])), visible=True),
+        Case("random signal, odd kernel", (_normal(rng, 17), _normal(rng, 5))),
+        Case("random signal, even kernel", (_normal(rng, 12), _normal(rng, 4))),
+        Case("kernel longer than the signal, random", (_normal(rng, 3), _normal(rng, 8))),
+        Case("one-tap kernel", (_normal(rng, 6), _normal(rng, 1))),
+        Case("one-sample signal", (_normal(rng, 1), _normal(rng, 4))),
+        Case("equal lengths", (_normal(rng, 5), _normal(rng, 5))),
+        Case("complex signal and kernel", (_normal(rng, 7, complex_=True), _normal(rng, 3, complex_=True))),
+        Case("integer inputs", (rng.integers(-5, 6, 9), rng.integers(-5, 6, 4))),
+        Case("longer signal (400 samples, 33 taps)", (_normal(rng, 400), _normal(rng, 33))),
+    ]
+
+
+def convolve_cases(rng: np.random.Generator) -> list[Case]:
+    visible = [
+        Case("'full' mode", (_ints([1, 2, 3, 4, 5]), _ints([1, 0, -1])), {"mode": "full"}, visible=True),
+        Case("'same' mode, odd kernel", (_ints([1, 2, 3, 4, 5]), _ints([1, 2, 3])), {"mode": "same"}, visible=True),
+        Case("'same' mode, even kernel", (_ints([1, 2, 3, 4, 5]), _ints([1, -1])), {"mode": "same"}, visible=True),
+        Case("'valid' mode", (_ints([1, 2, 3, 4, 5]), _ints([2, 1, 0])), {"mode": "valid"}, visible=True),
+        Case("default mode is 'full'", (_ints([3, 1, 2]), _ints([1, 1])), visible=True),
+    ]
+    hidden = []
+    for mode in _MODES:
+        hidden += [
+            Case(f"'{mode}' mode, odd kernel", (_normal(rng, 11), _normal(rng, 5)), {"mode": mode}),
+            Case(f"'{mode}' mode, even kernel", (_normal(rng, 10), _normal(rng, 4)), {"mode": mode}),
+            Case(f"'{mode}' mode, kernel longer than the signal (odd)", (_normal(rng, 4), _normal(rng, 9)), {"mode": mode}),
+            Case(f"'{mode}' mode, kernel longer than the signal (even)", (_normal(rng, 3), _normal(rng, 6)), {"mode": mode}),
+            Case(f"'{mode}' mode, complex data", (_normal(rng, 8, complex_=True), _normal(rng, 3, complex_=True)), {"mode": mode}),
+        ]
+    hidden += [
+        Case("'same' mode, one-tap kernel", (_normal(rng, 6), _normal(rng, 1)), {"mode": "same"}),
+        Case("'valid' mode, equal lengths (one sample)", (_normal(rng, 6), _normal(rng, 6)), {"mode": "valid"}),
+        Case("'same' mode, equal even lengths", (_normal(rng, 4), _normal(rng, 4)), {"mode": "same"}),
+    ]
+    return visible + hidden
+
+
+def correlate_cases(rng: np.random.Generator) -> list[Case]:
+    visible = [
+        Case("'valid' mode (the default)", (_ints([1, 2, 3, 4, 5]), _ints([1, 0, -1])), visible=True),
+        Case("'full' mode", (_ints([1, 2, 3]), _ints([0, 1, 2])), {"mode": "full"}, visible=True),
+        Case("'same' mode, odd kernel", (_ints([1, 2, 3, 4]), _ints([1, 2, 3])), {"mode": "same"}, visible=True),
+        Case("complex kernel: conjugated", (_ints([1, 2, 3]), np.array([1j, 1.0])), {"mode": "full"}, visible=True),
+    ]
+    hidden = []
+    for mode in _MODES:
+        hidden += [
+            Case(f"'{mode}' mode, odd kernel", (_normal(rng, 10), _normal(rng, 3)), {"mode": mode}),
+            Case(f"'{mode}' mode, even kernel", (_normal(rng, 9), _normal(rng, 4)), {"mode": mode}),
+            Case(f"'{mode}' mode, complex data (conjugate)", (_normal(rng, 7, complex_=True), _normal(rng, 3, complex_=True)), {"mode": mode}),
+            Case(f"'{mode}' mode, kernel longer than the signal", (_normal(rng, 3), _normal(rng, 7)), {"mode": mode}),
+        ]
+    hidden += [
+        Case("'same' mode, even kernel, complex", (_normal(rng, 8, complex_=True), _normal(rng, 2, complex_=True)), {"mode": "same"}),
+        Case("'valid' mode, equal lengths", (_normal(rng, 5), _normal(rng, 5))),
+    ]
+    return visible + hidden
+
+
+def poly_multiply_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("(1 + x)(1 - x) = 1 - x^2", (_ints([1, 1]), _ints([1, -1])), visible=True),
+        Case("(1 + 2x + 3x^2)(4 + 5x)", (_ints([1, 2, 3]), _ints([4, 5])), visible=True),
+        Case("a constant times a polynomial", (_ints([3]), _ints([1, 0, 2])), visible=True),
+        Case("random degrees 5 and 3", (_normal(rng, 6), _normal(rng, 4))),
+        Case("equal degrees", (_normal(rng, 5), _normal(rng, 5))),
+        Case("the longer polynomial second", (_normal(rng, 2), _normal(rng, 7))),
+        Case("zero top coefficient is kept", (np.array([1.0, 2.0, 0.0]), np.array([3.0, 0.0]))),
+        Case("complex coefficients", (_normal(rng, 3, complex_=True), _normal(rng, 4, complex_=True))),
+        Case("integer coefficients", (rng.integers(-4, 5, 6), rng.integers(-4, 5, 3))),
+    ]
+
+
+_FLIP = ("Convolution flips the kernel: y[n] = sum over k of x[k] h[n - k]. Sliding h "
+         "without reversing it computes a correlation.")
+_CIRCULAR = ("Multiplying FFTs of length max(N, M) gives a circular convolution (the end wraps "
+             "onto the start): zero-pad both to N + M - 1 first.")
+
+ASSIGNMENT = Assignment(
+    name="hw1",
+    functions=(
+        FunctionSpec(
+            name="convolve_full",
+            grade_id="test_convolve_full",
+            points=2,
+            cases=convolve_full_cases,
+            reference=reference_convolve_full,
+            mistakes=(
+                Mistake("kernel not flipped", _FLIP, mistake_full_not_flipped),
+                Mistake("circular instead of linear convolution", _CIRCULAR, mistake_full_circular),
+                Mistake("wrong output shape: last sample missing",
+                        "The full convolution has N + M - 1 samples: the last one is "
+                        "x[N-1] * h[M-1].", mistake_full_too_short),
+                Mistake("wrong output shape: cut to the signal's length",
+                        "'full' keeps every partial overlap: N + M - 1 samples, not N.",
+                        mistake_full_same_length),
+                Mistake("imaginary part dropped",
+                        "Allocate the output with a dtype that can hold the result, e.g. "
+                        "np.result_type(x, h), so complex inputs give a complex output.",
+                        mistake_full_real_only),
+            ),
+        ),
+        FunctionSpec(
+            name="convolve",
+            grade_id="test_convolve",
+            points=3,
+            cases=convolve_cases,
+            reference=reference_convolve,
+            mistakes=(
+                Mistake("kernel not flipped", _FLIP, mistake_mode_not_flipped),
+                Mistake("'same' window off by one",
+                        "numpy's 'same' keeps max(N, M) samples of the full result starting at "
+                        "index (min(N, M) - 1) // 2; with an even kernel, min(N, M) // 2 is one "
+                        "too far.", mistake_same_off_by_one),
+                Mistake("mode ignored", "Cut the full result down for 'same' and 'valid'.",
+                        mistake_mode_ignored),
+                Mistake("'same' length taken from x",
+                        "numpy's 'same' output has max(N, M) samples, also when the kernel is "
+                        "the longer input (scipy's has len(x)).", mistake_same_length_of_x),
+                Mistake("'valid' assumes the signal is longer",
+                        "When h is longer than x, 'valid' has M - N + 1 samples (the roles swap), "
+                        "not zero.", mistake_valid_assumes_longer_x),
+                Mistake("circular instead of linear convolution", _CIRCULAR, mistake_mode_circular),
+            ),
+        ),
+        FunctionSpec(
+            name="correlate",
+            grade_id="test_correlate",
+            points=3,
+            cases=correlate_cases,
+            reference=reference_correlate,
+            mistakes=(
+                Mistake("conjugate missing",
+                        "numpy.correlate conjugates the second input: c[k] = sum over n of "
+                        "x[n + k] * conj(h[n]).", mistake_correlate_no_conjugate),
+                Mistake("kernel flipped (computed a convolution)",
+                        "Correlation slides h as it is; only convolution reverses it.",
+                        mistake_correlate_flipped),
+                Mistake("output reversed",
+                        "The lag runs from -(M - 1) to N - 1: the first output sample pairs the "
+                        "first x with the last h.", mistake_correlate_reversed),
+                Mistake("mode ignored", "Cut the full result down for 'same' and 'valid'.",
+                        mistake_correlate_mode_ignored),
+                Mistake("'same' window off by one",
+                        "numpy's 'same' keeps max(N, M) samples starting at index "
+                        "(min(N, M) - 1) // 2 of the full correlation.",
+                        mistake_correlate_same_off_by_one),
+            ),
+        ),
+        FunctionSpec(
+            name="poly_multiply",
+            grade_id="test_poly_multiply",
+            points=2,
+            cases=poly_multiply_cases,
+            reference=reference_poly_multiply,
+            mistakes=(
+                Mistake("coefficients added",
+                        "A product of polynomials multiplies every pair of terms: the "
+                        "coefficient of x^n is sum over k of p[k] q[n - k].", mistake_poly_added),
+                Mistake("element-wise product",
+                        "p * q multiplies matching coefficients only; the product needs every "
+                        "pair p[i] q[j], collected at degree i + j.", mistake_poly_elementwise),
+                Mistake("wrong output shape: top degree lost",
+                        "Degrees add up: a degree-a times a degree-b polynomial has degree a + b, "
+                        "so len(p) + len(q) - 1 coefficients.", mistake_poly_top_lost),
+                Mistake("wrong output shape: zero coefficients trimmed",
+                        "Keep all len(p) + len(q) - 1 coefficients, zeros included.",
+                        mistake_poly_trimmed),
+                Mistake("one polynomial reversed",
+                        "Both coefficient lists run from the lowest degree up: reverse neither.",
+                        mistake_poly_one_reversed),
+            ),
+        ),
+    ),
+    forbidden=(
+        "numpy.convolve",
+        "numpy.correlate",
+        "numpy.polymul",
+        "numpy.polynomial",
+        "numpy.poly1d",
+        "scipy.signal",
+        "scipy.ndimage",
+        "convlib.convolve",
+        "convlib.correlate",
+        "convlib.fftconvolve",
+        "convlib.convolve2d",
+        "convlib.correlate2d",
+        "convlib.conv1d",
+        "torch.conv1d",
+        "torch.nn.functional.conv1d",
+    ),
+)
