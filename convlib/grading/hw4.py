@@ -19,6 +19,12 @@ from .spec import Assignment, Case, FunctionSpec, Mistake
 __all__ = ["ASSIGNMENT"]
 
 
+def _hidden(rng: np.random.Generator | None, seed: int) -> np.random.Generator:
+    """The generator for hidden inputs: the grader's (seeded from the instructor's secret)
+    or, without one, a fixed public seed. Visible cases never draw from it."""
+    return rng if rng is not None else _rng(100 + seed)
+
+
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(20_260_400 + seed)
 
@@ -84,9 +90,10 @@ def reference_conv2d_torch(x, w, b, stride=1, padding=0):
     import torch
     import torch.nn.functional as F
 
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    return F.conv2d(x, w, b, stride=stride, padding=padding)
+    from convlib._torch import tf32_disabled
+
+    with tf32_disabled(), torch.no_grad():
+        return F.conv2d(x, w, b, stride=stride, padding=padding)
 
 
 # ---------------------------------------------------------------------------------------
@@ -222,55 +229,57 @@ def conv_output_size_cases() -> list[Case]:
     ]
 
 
-def _conv_case(rng, name, n, c, h, w, f, kh, kw, *, stride=1, padding=0, visible=False, ints=False):
-    draw = _ints if ints else _normal
-    args = (draw(rng, (n, c, h, w)), draw(rng, (f, c, kh, kw)), draw(rng, (f,)))
-    return Case(name, args, {"stride": stride, "padding": padding}, visible=visible)
+def _conv_geometries(fixed: np.random.Generator, rng: np.random.Generator) -> list[Case]:
+    """Forward-pass cases; the backward pass reuses the same geometries.
 
+    Visible cases draw small integers from ``fixed``, hidden ones normal values from ``rng``.
+    """
 
-def _conv_geometries(rng: np.random.Generator, *, ints_visible: bool = True):
-    """(name, case) for the forward pass; the backward pass reuses the same geometries."""
-    c = _conv_case
+    def c(name, n, ch, h, w, f, kh, kw, *, stride=1, padding=0, visible=False):
+        source, draw = (fixed, _ints) if visible else (rng, _normal)
+        args = (draw(source, (n, ch, h, w)), draw(source, (f, ch, kh, kw)), draw(source, (f,)))
+        return Case(name, args, {"stride": stride, "padding": padding}, visible=visible)
+
     return [
-        c(rng, "one channel, 3x3 kernel, no padding", 1, 1, 5, 5, 1, 3, 3, visible=True, ints=True),
-        c(rng, "3 channels in, 2 out, padding 1", 1, 3, 4, 4, 2, 3, 3, padding=1, visible=True, ints=True),
-        c(rng, "stride 2", 1, 2, 6, 6, 2, 3, 3, stride=2, visible=True, ints=True),
-        c(rng, "even 2x2 kernel", 2, 2, 5, 6, 3, 2, 2),
-        c(rng, "rectangular 3x2 kernel with padding 2", 1, 2, 5, 5, 2, 3, 2, padding=2),
-        c(rng, "stride 2 that does not divide the input (floor)", 2, 3, 8, 7, 4, 3, 3, stride=2),
-        c(rng, "stride 3 with padding 2", 1, 2, 9, 10, 3, 3, 3, stride=3, padding=2),
-        c(rng, "stride 2, padding 1, even 4x4 kernel", 3, 2, 9, 9, 5, 4, 4, stride=2, padding=1),
-        c(rng, "1x1 kernel (mixes channels only)", 2, 4, 3, 5, 3, 1, 1),
-        c(rng, "kernel as large as the image (one output pixel)", 2, 3, 4, 4, 2, 4, 4),
-        c(rng, "rectangular image, 5x5 kernel, padding 2", 2, 3, 6, 11, 4, 5, 5, padding=2),
+        c("one channel, 3x3 kernel, no padding", 1, 1, 5, 5, 1, 3, 3, visible=True),
+        c("3 channels in, 2 out, padding 1", 1, 3, 4, 4, 2, 3, 3, padding=1, visible=True),
+        c("stride 2", 1, 2, 6, 6, 2, 3, 3, stride=2, visible=True),
+        c("even 2x2 kernel", 2, 2, 5, 6, 3, 2, 2),
+        c("rectangular 3x2 kernel with padding 2", 1, 2, 5, 5, 2, 3, 2, padding=2),
+        c("stride 2 that does not divide the input (floor)", 2, 3, 8, 7, 4, 3, 3, stride=2),
+        c("stride 3 with padding 2", 1, 2, 9, 10, 3, 3, 3, stride=3, padding=2),
+        c("stride 2, padding 1, even 4x4 kernel", 3, 2, 9, 9, 5, 4, 4, stride=2, padding=1),
+        c("1x1 kernel (mixes channels only)", 2, 4, 3, 5, 3, 1, 1),
+        c("kernel as large as the image (one output pixel)", 2, 3, 4, 4, 2, 4, 4),
+        c("rectangular image, 5x5 kernel, padding 2", 2, 3, 6, 11, 4, 5, 5, padding=2),
     ]
 
 
-def conv2d_forward_cases() -> list[Case]:
-    return _conv_geometries(_rng(2))
+def conv2d_forward_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    return _conv_geometries(_rng(2), _hidden(rng, 2))
 
 
-def conv2d_backward_cases() -> list[Case]:
+def conv2d_backward_cases(rng: np.random.Generator | None = None) -> list[Case]:
     from convlib import conv_output_size
 
-    rng = _rng(3)
+    fixed, rng = _rng(3), _hidden(rng, 3)
     cases = []
-    for geometry in _conv_geometries(rng):
+    for geometry in _conv_geometries(fixed, rng):
         x, w, b = geometry.args
         stride, padding = geometry.kwargs["stride"], geometry.kwargs["padding"]
         out_h = conv_output_size(x.shape[2], w.shape[2], stride=stride, padding=padding)
         out_w = conv_output_size(x.shape[3], w.shape[3], stride=stride, padding=padding)
         shape = (x.shape[0], w.shape[0], out_h, out_w)
-        dout = _ints(rng, shape) if geometry.visible else _normal(rng, shape)
+        dout = _ints(fixed, shape) if geometry.visible else _normal(rng, shape)
         cases.append(Case(geometry.name, (dout, x, w, b), dict(geometry.kwargs), visible=geometry.visible))
     return cases
 
 
-def max_pool2d_forward_cases() -> list[Case]:
-    rng = _rng(4)
+def max_pool2d_forward_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    fixed, rng = _rng(4), _hidden(rng, 4)
 
     def case(name, shape, kernel_size, stride=None, visible=False, negative=False):
-        x = _ints(rng, shape) if visible else _normal(rng, shape)
+        x = _ints(fixed, shape) if visible else _normal(rng, shape)
         if negative:
             x = -np.abs(x) - 0.5
         kwargs = {} if stride is None else {"stride": stride}
@@ -291,10 +300,20 @@ def max_pool2d_forward_cases() -> list[Case]:
     ]
 
 
-def conv2d_torch_cases() -> list[Case]:
+# tolerances of conv2d_torch by (dtype, device): float32 sums are rounded differently by
+# different algorithms (cuDNN picks its own), float64 ones agree to ~1e-14
+_TORCH_TOLERANCES = {
+    ("float64", "cpu"): (1e-10, 1e-10),
+    ("float64", "cuda"): (1e-9, 1e-9),
+    ("float32", "cpu"): (1e-4, 1e-4),
+    ("float32", "cuda"): (2e-4, 2e-4),
+}
+
+
+def conv2d_torch_cases(rng: np.random.Generator | None = None) -> list[Case]:
     import torch
 
-    rng = _rng(5)
+    fixed, rng = _rng(5), _hidden(rng, 5)
     cases = []
     geometries = [
         ("3x3 kernel, no padding", (1, 1, 5, 5), (1, 1, 3, 3), 1, 0, True),
@@ -307,17 +326,22 @@ def conv2d_torch_cases() -> list[Case]:
     for device in ("cpu", "cuda"):
         for dtype in (torch.float64, torch.float32):
             for name, x_shape, w_shape, stride, padding, visible in geometries:
-                x = torch.as_tensor(_normal(rng, x_shape), dtype=dtype)
-                w = torch.as_tensor(_normal(rng, w_shape), dtype=dtype)
-                b = torch.as_tensor(_normal(rng, w_shape[:1]), dtype=dtype)
-                label = f"{name}, {str(dtype).removeprefix('torch.')} on {device}"
+                visible = visible and device == "cpu"
+                source = fixed if visible else rng
+                x = torch.as_tensor(_normal(source, x_shape), dtype=dtype)
+                w = torch.as_tensor(_normal(source, w_shape), dtype=dtype)
+                b = torch.as_tensor(_normal(source, w_shape[:1]), dtype=dtype)
+                dtype_name = str(dtype).removeprefix("torch.")
+                rtol, atol = _TORCH_TOLERANCES[dtype_name, device]
                 cases.append(
                     Case(
-                        label,
+                        f"{name}, {dtype_name} on {device}",
                         (x, w, b),
                         {"stride": stride, "padding": padding},
-                        visible=visible and device == "cpu",
+                        visible=visible,
                         device=device,
+                        rtol=rtol,
+                        atol=atol,
                     )
                 )
     return cases
@@ -447,8 +471,6 @@ ASSIGNMENT = Assignment(
             points=3,
             cases=conv2d_torch_cases,
             reference=reference_conv2d_torch,
-            rtol=1e-4,
-            atol=1e-4,
             mistakes=tuple(
                 Mistake(name, explanation, wrong)
                 for (name, explanation), wrong in zip(
