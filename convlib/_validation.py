@@ -28,6 +28,7 @@ __all__ = [
     "check_same_ndim",
     "valid_swap_needed",
     "as_int_tuple",
+    "mode_window",
 ]
 
 #: Output sizes understood by the scipy.signal-style functions.
@@ -402,3 +403,45 @@ def as_int_tuple(value: Any, name: str, *, length: int, minimum: int = 0) -> tup
     else:
         values = (value,) * length
     return tuple(_as_int(v, name, minimum=minimum) for v in values)
+
+
+def mode_window(
+    shape1: tuple[int, ...], shape2: tuple[int, ...], mode: str
+) -> tuple[tuple[int, int], ...]:
+    """Where each mode's output lies inside the full convolution: ``(start, length)`` per axis.
+
+    This is scipy.signal's rule, the one home of the 'same' centring and the
+    'valid' size in convlib: the full convolution of shapes ``n`` and ``k`` has
+    ``n + k - 1`` samples per axis; ``'same'`` keeps ``n`` of them starting at
+    ``(k - 1) // 2`` (centred on the *first* input, whatever its size), and
+    ``'valid'`` keeps the ``n - k + 1`` that need no zero padding, starting at
+    ``k - 1`` (the caller swaps the operands first if the second is larger).
+
+    Parameters
+    ----------
+    shape1, shape2 : tuple of int
+        Shapes of the input and the kernel.
+    mode : {'full', 'same', 'valid'}
+        The output mode.
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(start, length)`` for every axis, in full-convolution coordinates.
+
+    Examples
+    --------
+    >>> mode_window((5,), (3,), "same")
+    ((1, 5),)
+    >>> mode_window((5, 4), (2, 2), "valid")
+    ((1, 4), (1, 3))
+    >>> mode_window((3,), (5,), "same")    # the kernel is longer: still 3 samples
+    ((2, 3),)
+    """
+    if mode == "full":
+        return tuple((0, n + k - 1) for n, k in zip(shape1, shape2))
+    if mode == "same":
+        return tuple(((k - 1) // 2, n) for n, k in zip(shape1, shape2))
+    if mode == "valid":
+        return tuple((k - 1, n - k + 1) for n, k in zip(shape1, shape2))
+    return mode_window(shape1, shape2, check_mode(mode))
