@@ -25,7 +25,8 @@ _FONT_AWESOME_LINK = re.compile(
 
 def _asset_key(asset: Any) -> tuple:
     attributes = getattr(asset, "attributes", {}) or {}
-    return (getattr(asset, "filename", str(asset)), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+    filename = getattr(asset, "filename", asset) or ""  # inline scripts come as None or ""
+    return (str(filename), tuple(sorted((k, str(v)) for k, v in attributes.items() if v is not None)))
 
 
 def _is_external(asset: Any) -> bool:
