@@ -152,7 +152,7 @@ def is_static(static: bool | None = None) -> bool:
     return static
 
 
-def render_png(figure: Any, *, dpi: int = 80, close: bool = True) -> bytes:
+def render_png(figure: Any, *, dpi: int = 80, close: bool = True, compress_level: int = 6) -> bytes:
     """Encode a matplotlib figure as PNG bytes (the same path for live and static cells).
 
     Parameters
@@ -163,6 +163,9 @@ def render_png(figure: Any, *, dpi: int = 80, close: bool = True) -> bytes:
         Resolution.
     close : bool, default True
         Close the figure afterwards so pyplot does not also show it at the end of the cell.
+    compress_level : int, default 6
+        zlib level of the PNG (0-9): live redraws use 1 (fast to encode), pre-rendered
+        frames the default (smaller pages).
 
     Returns
     -------
@@ -185,7 +188,7 @@ def render_png(figure: Any, *, dpi: int = 80, close: bool = True) -> bytes:
             f"draw must return a matplotlib.figure.Figure, got {type(figure).__name__}"
         )
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": compress_level})
     if close:
         import matplotlib.pyplot as plt
 
@@ -346,16 +349,26 @@ _SCRIPT = """(function () {
 })();"""
 
 
+_LIVE_COMPRESSION = 1  # a live redraw favours encoding speed over size
+
+
 def _live(draw: Callable[..., Any], params: dict[str, Param], *, play: bool, dpi: int) -> Any:
     import ipywidgets as w
 
     values = {name: p.default for name, p in params.items()}
     image = w.Image(format="png", layout=w.Layout(max_width="100%"))
     message = w.HTML()
+    drawn: dict[tuple, bytes] = {}  # a state seen before is shown again without redrawing
 
     def redraw() -> None:
+        key = tuple(
+            next(i for i, v in enumerate(p.values) if _same(values[name], v))
+            for name, p in params.items()
+        )
         try:
-            image.value = render_png(draw(**values), dpi=dpi)
+            if key not in drawn:
+                drawn[key] = render_png(draw(**values), dpi=dpi, compress_level=_LIVE_COMPRESSION)
+            image.value = drawn[key]
             message.value = ""
         except Exception as error:  # show the error in the cell, keep the controls alive
             message.value = f"<pre style='color:#b00'>{html.escape(repr(error))}</pre>"
@@ -500,10 +513,10 @@ def time_redraw(
         raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
     resolved = _as_params(params)
     values = {name: p.default for name, p in resolved.items()}
-    render_png(draw(**values), dpi=dpi)
+    render_png(draw(**values), dpi=dpi, compress_level=_LIVE_COMPRESSION)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        render_png(draw(**values), dpi=dpi)
+        render_png(draw(**values), dpi=dpi, compress_level=_LIVE_COMPRESSION)
         times.append(time.perf_counter() - start)
     return statistics.median(times)

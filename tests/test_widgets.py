@@ -142,3 +142,13 @@ def test_time_redraw_times_the_default_state():
     seconds = widgets.time_redraw(draw, width=Param([2, 5], default=5), repeat=3)
     assert seconds > 0
     assert CALLS == [(5, "full")] * 4  # one warm-up, three timed
+
+
+def test_live_shows_a_state_seen_before_without_drawing_it_again():
+    box = explore(draw, width=[2, 3], static=False)
+    slider, image = box.children[0].children[0], box.children[1]
+    first = image.value
+    slider.value = 3
+    CALLS.clear()
+    slider.value = 2
+    assert CALLS == [] and image.value == first

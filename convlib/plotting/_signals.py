@@ -27,15 +27,22 @@ def _as_signal(values: Any, name: str) -> np.ndarray:
     return array.astype(float)
 
 
+# Fixed margins rather than layout="constrained": constrained layout measures every tick label
+# on every draw and was two thirds of a live redraw's time (convlib.widgets.time_redraw).
+_MARGINS = {"left": 0.1, "right": 0.97, "bottom": 0.17, "top": 0.88}
+
+
 def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        figure, ax = plt.subplots(figsize=figsize)
+        figure.subplots_adjust(**_MARGINS)
     return ax
 
 
 def _new_axes_pair(axes: Sequence[Axes] | None, figsize: tuple[float, float]) -> np.ndarray:
     if axes is None:
-        _, axes = plt.subplots(2, 1, figsize=figsize, layout="constrained", sharex=True)
+        figure, axes = plt.subplots(2, 1, figsize=figsize)
+        figure.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.93, hspace=0.45)
     axes = np.asarray(axes, dtype=object).ravel()
     if axes.size != 2:
         raise ValueError(f"axes must hold 2 matplotlib axes, got {axes.size}")
