@@ -19,15 +19,15 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from convlib._nn_common import add_batch_axis, as_layer_input, compute_dtypes, pad_spatial
+from convlib._nn_common import add_batch_axis, as_layer_input, compute_dtypes
 from convlib._shapes import _as_int, conv_output_size, conv_transpose_output_size
 from convlib._validation import as_int_tuple, as_numeric_array, check_device
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
-#: Bytes of im2col columns built at once: a batch chunk of this size stays in
-#: the L2/L3 caches and its buffer is reused, so large batches cost no page faults.
-_COLUMNS_CHUNK_BYTES = 4 << 20
+#: Bytes of im2col columns built at once: a tile of this size stays in the CPU's
+#: caches and its buffer is reused, so large inputs cost no page faults.
+_COLUMNS_CHUNK_BYTES = 1 << 20
 
 _PADDING_STRINGS = ("same", "valid")
 
@@ -181,9 +181,15 @@ def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
 
 
 def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
-    """im2col + one matmul per batch chunk, written straight into the output."""
+    """im2col + matmul, tile by tile, written straight into the output.
+
+    A tile is a chunk of the batch, or a block of output rows of one sample when a
+    whole sample's columns would not fit in :data:`_COLUMNS_CHUNK_BYTES`; its
+    columns are copied into one reused buffer (in cache, no page faults) and one
+    ``np.matmul`` per tile writes every group's output rows in place.
+    """
     x, weight, groups = args.x, args.weight, args.groups
-    n, c_in = x.shape[:2]
+    n, c_in, h, w = x.shape
     c_out, c_group, kh, kw = weight.shape
     h_out, w_out = args.out_shape
     positions = h_out * w_out
@@ -191,25 +197,38 @@ def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
     # (groups, C_out/groups, C_in/groups * kH * kW): one matrix per group
     w_matrix = weight.reshape(groups, c_out // groups, depth)
     out = np.empty((n, c_out, h_out, w_out), dtype=x.dtype)
+    out_matrices = out.reshape(n, groups, c_out // groups, positions)  # a view
 
-    no_padding = not any(p for pair in args.pads for p in pair)
-    if (kh, kw) == (1, 1) and args.stride == (1, 1) and no_padding:  # 1x1: a plain matmul
-        columns = x.reshape(n, groups, c_group, positions)
-        np.matmul(w_matrix, columns, out=out.reshape(n, groups, c_out // groups, positions))
-        return out
+    (top, bottom), (left, right) = args.pads
+    padded_size = (h + top + bottom, w + left + right)
+    if (kh, kw) == (1, 1) and args.stride == (1, 1) and padded_size == (h, w):
+        np.matmul(w_matrix, x.reshape(n, groups, c_group, positions), out=out_matrices)
+        return out  # 1x1 kernel: the input already is the column matrix
 
-    chunk = max(1, min(n, _COLUMNS_CHUNK_BYTES // (c_in * kh * kw * positions * x.itemsize)))
-    columns = np.empty((chunk, c_in, kh, kw, h_out, w_out), dtype=x.dtype)
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        m = stop - start
-        xp = pad_spatial(x[start:stop], args.pads)
-        np.copyto(columns[:m], _windows(xp, (kh, kw), args.stride, args.dilation, args.out_shape))
-        np.matmul(
-            w_matrix,
-            columns[:m].reshape(m, groups, depth, positions),
-            out=out[start:stop].reshape(m, groups, c_out // groups, positions),
-        )
+    row_bytes = c_in * kh * kw * w_out * x.itemsize
+    rows = max(1, min(h_out, _COLUMNS_CHUNK_BYTES // row_bytes))
+    batch = max(1, min(n, _COLUMNS_CHUNK_BYTES // (row_bytes * h_out))) if rows == h_out else 1
+    buffer = np.empty(batch * c_in * kh * kw * rows * w_out, dtype=x.dtype)
+    padded = None
+    if padded_size != (h, w):  # zero borders written once, interiors copied per chunk
+        padded = np.zeros((batch, c_in, *padded_size), dtype=x.dtype)
+    for start in range(0, n, batch):
+        m = min(n, start + batch) - start
+        if padded is None:
+            xp = x[start:start + m]
+        else:
+            xp = padded[:m]
+            xp[:, :, top:top + h, left:left + w] = x[start:start + m]
+        for row in range(0, h_out, rows):
+            r = min(h_out, row + rows) - row
+            tile = buffer[:m * c_in * kh * kw * r * w_out].reshape(m, c_in, kh, kw, r, w_out)
+            np.copyto(tile, _windows(xp[:, :, row * args.stride[0]:], (kh, kw), args.stride,
+                                     args.dilation, (r, w_out)))
+            np.matmul(
+                w_matrix,
+                tile.reshape(m, groups, depth, r * w_out),
+                out=out_matrices[start:start + m, :, :, row * w_out:(row + r) * w_out],
+            )
     return out
 
 

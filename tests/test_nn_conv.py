@@ -64,14 +64,14 @@ def read_only(*arrays):
 
 # --------------------------------------------------------------------------- conv2d
 CONV2D_CASES = [
-    case for case in itertools.product(
+    (stride, padding, 1 + index % 2, groups, kernel)      # dilation 1 and 2 alternate
+    for index, (stride, padding, groups, kernel) in enumerate(itertools.product(
         [1, 2],                           # stride
         [0, (1, 2), "same", "valid"],     # padding
-        [1, 2],                           # dilation
         ["1", "2", "depthwise"],          # groups
-        [(3, 3), (2, 4)],                 # kernel: odd and even
-    )
-    if not (case[1] == "same" and case[0] != 1)
+        [(3, 3), (2, 4), (3, 2), (1, 1)], # kernel: odd, even, mixed, 1x1
+    ))
+    if not (padding == "same" and stride != 1)
 ]
 
 
@@ -113,14 +113,22 @@ def test_conv2d_same_padding_puts_the_odd_zero_at_the_end_like_torch(device):
         assert not np.allclose(got, conv2d(start_heavy, weight, dilation=dilation))
 
 
-def test_conv2d_large_batch_is_processed_in_chunks_with_the_same_result(monkeypatch):
-    # a tiny chunk budget forces several chunks and a shorter last one
+@pytest.mark.parametrize("budget_rows", [1, 2, 3, 7, 8, 9, 16, 50])
+def test_conv2d_tiling_into_batch_chunks_and_row_blocks_gives_the_same_result(monkeypatch,
+                                                                               budget_rows):
+    # the column buffer holds `budget_rows` output rows: below one sample (8 rows here) the
+    # samples are cut into row blocks (3 and 7 leave a shorter last block), above it the
+    # batch is cut into chunks of whole samples (9, 16, 50 rows: 1, 2 and 6 samples)
     rng = np.random.default_rng(2)
-    x = random_array(rng, (7, 3, 8, 8), np.float64)
-    weight = random_array(rng, (5, 3, 3, 3), np.float64)
-    monkeypatch.setattr(_nn_conv, "_COLUMNS_CHUNK_BYTES", 3 * 3 * 3 * 36 * 8 * 3)
-    got = conv2d(x, weight, stride=1, padding=0)
-    np.testing.assert_allclose(got, torch_oracle(F.conv2d, x, weight, None), rtol=1e-12, atol=1e-12)
+    x = random_array(rng, (7, 4, 16, 15), np.float64)
+    weight = random_array(rng, (6, 2, 3, 2), np.float64)
+    kwargs = dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
+    row_bytes = 4 * 3 * 2 * 17 * 8             # C_in * kH * kW * W_out * itemsize
+    monkeypatch.setattr(_nn_conv, "_COLUMNS_CHUNK_BYTES", budget_rows * row_bytes)
+    got = conv2d(x, weight, **kwargs)
+    assert got.shape == (7, 6, 8, 17)
+    np.testing.assert_allclose(got, torch_oracle(F.conv2d, x, weight, None, **kwargs),
+                               rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("groups", [1, 2])
@@ -180,14 +188,14 @@ def test_conv2d_accepts_nested_lists():
 
 # --------------------------------------------------------------------------- conv1d
 CONV1D_CASES = [
-    case for case in itertools.product(
+    (stride, padding, 1 + index % 2, groups, k)           # dilation 1 and 2 alternate
+    for index, (stride, padding, groups, k) in enumerate(itertools.product(
         [1, 3],                    # stride
         [0, 2, (1,), "same", "valid"],
-        [1, 2],                    # dilation
         [1, 2],                    # groups
         [3, 4],                    # kernel: odd and even
-    )
-    if not (case[1] == "same" and case[0] != 1)
+    ))
+    if not (padding == "same" and stride != 1)
 ]
 
 
@@ -214,15 +222,15 @@ def _valid_transpose_case(n, k, stride, padding, output_padding, dilation):
 
 
 CONV_T2D_CASES = [
-    case for case in itertools.product(
+    (stride, padding, output_padding, dilation, 1 + index % 2, kernel)   # groups 1 and 2 alternate
+    for index, (stride, padding, output_padding, dilation, kernel) in enumerate(itertools.product(
         [1, 2, 3],                 # stride
         [0, 1, (2, 0)],            # padding
         [0, 1],                    # output_padding
         [1, 2],                    # dilation
-        [1, 2],                    # groups
         [(3, 3), (2, 4)],          # kernel
-    )
-    if case[2] < max(case[0], case[3])
+    ))
+    if output_padding < max(stride, dilation)
 ]
 
 
