@@ -1,0 +1,285 @@
+"""The course website in a real browser: build it, serve it on 127.0.0.1, open every page in
+headless Chromium (Debian's ``chromium`` + ``chromedriver``, driven by selenium) and check what a
+reader sees: no console errors, no request that leaves the machine, every image loaded, every
+equation typeset by MathJax, interactive figures whose controls change the picture, working
+search, and a downloadable notebook per chapter.
+
+The site is built with ``make book`` (the same command readers use; the jupyter-cache under
+``_build/.jupyter_cache`` makes a rebuild fast). Chromium comes from ``make browser``; when it is
+missing the test fails and says so.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("0[0-9]_*.md"))
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+# ----------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """Build the site with `make book` (incremental thanks to the execution cache)."""
+    # -o: the venv that runs this test is installed; never let `make` reinstall it from here
+    result = subprocess.run(
+        ["make", "-o", ".venv/.installed", "book"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, (
+        "`make book` failed (first the end of its output, then the cells' error logs):\n"
+        + result.stdout[-6000:] + result.stderr[-4000:] + _error_logs()
+    )
+    return SITE
+
+
+def _error_logs() -> str:
+    reports = SITE / "reports"
+    if not reports.is_dir():
+        return ""
+    return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(reports.glob("*.log")))
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not (os.path.exists(path) or shutil.which(Path(path).name))]
+    if missing:
+        pytest.fail(
+            f"headless Chromium is needed for the site test but {', '.join(missing)} is missing: "
+            "run `make browser` (apt-get install chromium chromium-driver) and re-run",
+            pytrace=False,
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--no-first-run", "--disable-component-update",
+        "--disable-sync", "--disable-quic", "--disable-extensions", "--window-size=1280,900",
+        # any host name but the local server resolves to nothing: a forgotten CDN link fails loudly
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    service = Service(shutil.which("chromedriver") or CHROMEDRIVER)  # never let selenium download one
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def pages(site: Path) -> list[str]:
+    names = sorted(p.name for p in site.glob("*.html"))
+    assert {f"{c}.html" for c in CHAPTERS} <= set(names), f"chapters missing from the site: {names}"
+    return names
+
+
+# ----------------------------------------------------------------------------- page helpers
+def _open(driver, url: str) -> dict:
+    """Load a page, wait for images and MathJax, and return what the checks need."""
+    driver.get_log("browser"), driver.get_log("performance")  # drop earlier pages' entries
+    driver.get(url)
+    driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const images = Array.from(document.images);
+        images.forEach(img => { img.loading = "eager"; });
+        const loaded = Promise.all(images.map(img => img.complete ? null :
+            new Promise(resolve => { img.onload = img.onerror = resolve; })));
+        const hasMath = document.querySelector(".math") !== null;
+        const started = Date.now();
+        function mathReady() {
+            if (!hasMath) { return Promise.resolve(); }
+            return new Promise(resolve => {
+                (function poll() {
+                    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                        MathJax.startup.promise.then(resolve, resolve);
+                    } else if (Date.now() - started > 20000) { resolve(); }
+                    else { setTimeout(poll, 50); }
+                })();
+            });
+        }
+        Promise.all([loaded, mathReady()]).then(() => setTimeout(() => done(true), 200));
+        """
+    )
+    state = driver.execute_script(
+        """
+        return {
+            brokenImages: Array.from(document.images)
+                .filter(img => !(img.complete && img.naturalWidth > 0))
+                .map(img => img.src.slice(0, 120)),
+            imageCount: document.images.length,
+            mathCount: document.querySelectorAll("span.math, div.math").length,
+            typeset: document.querySelectorAll("mjx-container").length,
+            texErrors: document.querySelectorAll("mjx-merror").length,
+        };
+        """
+    )
+    state["console"] = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    state["external"] = _external_requests(driver.get_log("performance"))
+    return state
+
+
+def _external_requests(entries: list[dict]) -> list[str]:
+    urls = []
+    for entry in entries:
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") != "Network.requestWillBeSent":
+            continue
+        url = message["params"]["request"]["url"]
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in LOCAL_HOSTS:
+            urls.append(url)
+    return urls
+
+
+@pytest.fixture(scope="module")
+def page_states(browser, base_url, pages) -> dict[str, dict]:
+    return {name: _open(browser, base_url + name) for name in pages}
+
+
+# ------------------------------------------------------------------------------------ tests
+def test_every_page_loads_without_console_errors(page_states):
+    errors = {name: s["console"] for name, s in page_states.items() if s["console"]}
+    assert not errors, f"console errors: {json.dumps(errors, indent=1)[:4000]}"
+
+
+def test_no_request_leaves_the_machine(page_states):
+    external = {name: s["external"] for name, s in page_states.items() if s["external"]}
+    assert not external, f"requests to other hosts: {external}"
+
+
+def test_every_image_is_loaded(page_states):
+    broken = {name: s["brokenImages"] for name, s in page_states.items() if s["brokenImages"]}
+    assert not broken, f"images that did not load: {broken}"
+    for chapter in CHAPTERS:
+        assert page_states[f"{chapter}.html"]["imageCount"] > 0, f"{chapter} shows no picture"
+
+
+def test_equations_are_typeset_by_mathjax(page_states):
+    with_math = {name: s for name, s in page_states.items() if s["mathCount"]}
+    assert with_math, "no page has an equation: MathJax checks would be vacuous"
+    for name, state in with_math.items():
+        assert state["typeset"] >= state["mathCount"], (
+            f"{name}: {state['mathCount']} equations but MathJax rendered {state['typeset']}"
+        )
+        assert state["texErrors"] == 0, f"{name}: {state['texErrors']} TeX errors"
+
+
+MOVE_CONTROLS = """
+const root = arguments[0];
+const img = root.querySelector("img");
+const report = [];
+for (const control of root.querySelectorAll("input[type=range], select")) {
+    const original = control.value, before = img.src;
+    const count = control.tagName === "SELECT" ? control.options.length : (+control.max + 1);
+    let changed = false;
+    for (let i = 0; i < count && !changed; i++) {
+        if (String(i) === original) { continue; }
+        control.value = String(i);
+        control.dispatchEvent(new Event("input", {bubbles: true}));
+        control.dispatchEvent(new Event("change", {bubbles: true}));
+        changed = img.src !== before;
+    }
+    control.value = original;
+    control.dispatchEvent(new Event("input", {bubbles: true}));
+    report.push({label: control.getAttribute("aria-label"), changed: changed, restored: img.src === before});
+}
+return report;
+"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_has_an_interactive_figure_whose_controls_change_the_picture(
+    chapter, browser, base_url, page_states
+):
+    browser.get(base_url + f"{chapter}.html")
+    cells = browser.find_elements("css selector", ".convlib-explore")
+    assert cells, f"{chapter} has no interactive figure (convlib.widgets.explore)"
+    for cell in cells:
+        report = browser.execute_script(MOVE_CONTROLS, cell)
+        assert report, f"{chapter}: an interactive figure without controls"
+        assert any(r["changed"] for r in report), f"{chapter}: no control changes the picture: {report}"
+        assert all(r["restored"] for r in report), f"{chapter}: moving back does not restore: {report}"
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_play_button_animates_a_figure(browser, base_url, page_states):
+    browser.get(base_url + f"{CHAPTERS[0]}.html")
+    play = browser.find_elements("css selector", ".convlib-explore button[data-play]")
+    assert play, f"{CHAPTERS[0]} has no play button"
+    img = play[0].find_element("xpath", "ancestor::div[@class='convlib-explore']//img")
+    before = img.get_attribute("src")
+    play[0].click()
+    browser.execute_async_script("setTimeout(arguments[arguments.length - 1], 700)")
+    assert img.get_attribute("src") != before
+
+
+def test_search_finds_the_chapters(browser, base_url, page_states):
+    browser.get(base_url + "search.html?q=convolution")
+    hits = browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1], started = Date.now();
+        (function poll() {
+            const links = Array.from(document.querySelectorAll("#search-results li a"));
+            const summary = document.querySelector("#search-results .search-summary");
+            const finished = summary && /found|did not match/.test(summary.textContent);
+            if (finished || Date.now() - started > 15000) {
+                done(links.map(a => a.getAttribute("href")));
+            } else { setTimeout(poll, 100); }
+        })();
+        """
+    )
+    found = {urllib.parse.urlparse(href).path.rsplit("/", 1)[-1] for href in hits}
+    assert f"{CHAPTERS[1]}.html" in found, f"searching 'convolution' found only {sorted(found)}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_downloads_as_a_notebook_with_the_same_code(chapter, browser, base_url, page_states):
+    import jupytext
+
+    browser.get(base_url + f"{chapter}.html")
+    links = [a.get_attribute("href") for a in browser.find_elements("css selector", "a[href$='.ipynb']")]
+    assert links, f"{chapter} has no .ipynb download link"
+    with urllib.request.urlopen(links[0]) as response:
+        notebook = json.load(response)
+    source = jupytext.read(ROOT / "book" / f"{chapter}.md")
+    expected = ["".join(c.source) for c in source.cells if c.cell_type == "code"]
+    got = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert notebook["nbformat"] == 4 and got == expected
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
