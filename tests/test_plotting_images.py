@@ -32,6 +32,11 @@ def test_show_image_symmetric_centres_colours_on_zero():
     assert ax.images[0].get_cmap().name == "RdBu_r"
 
 
+def test_show_image_symmetric_uses_a_given_vmax_as_the_limit():
+    ax = plotting.show_image(np.array([[-3.0, 1.0]]), symmetric=True, vmax=-0.5)
+    assert ax.images[0].get_clim() == (-0.5, 0.5)
+
+
 def test_show_image_draws_into_the_given_axes():
     fig, (left, right) = plt.subplots(1, 2)
     returned = plotting.show_image(np.ones((2, 2)), ax=right)

@@ -66,8 +66,9 @@ def show_image(
     vmin, vmax : float, optional
         Colour limits; by default the data's range.
     symmetric : bool, default False
-        Centre the colour limits on zero (``vmin = -vmax``), which shows the sign of
-        filter responses such as edge maps: zero is white, negative blue, positive red.
+        Centre the colour limits on zero (``vmin = -vmax``, with ``vmax`` the largest
+        magnitude unless given), which shows the sign of filter responses such as edge
+        maps: zero is white, negative blue, positive red.
     colorbar : bool, default False
         Add a colour bar beside the axes.
 
@@ -84,12 +85,17 @@ def show_image(
     ('identity', (4, 4))
     >>> show_image(np.array([[-1.0, 2.0]]), symmetric=True).images[0].get_clim()
     (-2.0, 2.0)
+    >>> show_image(np.array([[-1.0, 2.0]]), symmetric=True, vmax=0.5).images[0].get_clim()
+    (-0.5, 0.5)
     """
     array = _as_image(image, "image")
     ax = _new_axes(ax, (4, 4))
     if array.ndim == 2:
         if symmetric:
-            limit = float(np.max(np.abs(array))) if array.size else 1.0
+            if vmax is not None:
+                limit = abs(float(vmax))
+            else:
+                limit = float(np.max(np.abs(array))) if array.size else 1.0
             limit = limit if limit > 0 else 1.0
             vmin, vmax = -limit, limit
             cmap = cmap or "RdBu_r"
