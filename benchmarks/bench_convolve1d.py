@@ -5,10 +5,12 @@ Times ``convlib.convolve`` with each method against ``scipy.signal.convolve``
 on the CPU, tensors prepared in advance) over a grid of signal lengths (10 to
 10^6) and kernel lengths (3 to 10^4), mode 'full'. Every timing is the minimum
 over several repeats (the machine's cores may be shared: the minimum is the
-least disturbed run). Ratios are relative to scipy's auto in the same run.
+least disturbed run) and all methods are timed in interleaved rounds, so they
+see the same background load. Ratios are relative to scipy's auto in the same run.
 
-O(n*m) methods are skipped where n*m exceeds their cost cap; the table says
-"skip" there. Results go to ``benchmarks/results/`` (CSV and PNG).
+O(n*m) methods are skipped where n*m exceeds their cost cap (:data:`COST_CAPS`);
+the table says "skip" there. torch runs with one thread by default
+(``--torch-threads``). Results go to ``benchmarks/results/`` (CSV and PNG).
 
 Usage::
 
@@ -44,25 +46,36 @@ QUICK_KERNELS = [3, 30, 300]
 COST_CAPS = {
     "convlib direct": 3e7,
     "convlib vectorized": 3e7,
-    "numpy.convolve": 3e9,
-    "torch conv1d": 3e9,
-    "convlib torch": 3e9,
+    "numpy.convolve": 1e9,
+    "torch conv1d": 3e7,
+    "convlib torch": 3e7,
 }
 
 
-def min_time(function: Callable[[], object], *, repeats: int, budget: float) -> float:
-    """Minimum seconds per call over ``repeats`` rounds, each long enough to be measurable."""
-    start = time.perf_counter()
-    function()
-    once = time.perf_counter() - start
-    number = max(1, int(0.02 / max(once, 1e-9)))  # ~20 ms per round
-    rounds = max(2, min(repeats, int(budget / max(once * number, 1e-9))))
-    best = math.inf
-    for _ in range(rounds):
+def min_times(functions: dict[str, Callable[[], object]], *, repeats: int, budget: float) -> dict[str, float]:
+    """Minimum seconds per call of each function, measured in interleaved rounds.
+
+    Every round times each function once (several calls if one is shorter than
+    ~20 ms), so all of them see the same background load; the minimum over the
+    rounds is kept. At least 2 and at most ``repeats`` rounds, fewer when a
+    round would exceed ``budget`` seconds.
+    """
+    numbers, round_seconds = {}, 0.0
+    for name, function in functions.items():
         start = time.perf_counter()
-        for _ in range(number):
-            function()
-        best = min(best, (time.perf_counter() - start) / number)
+        function()
+        once = time.perf_counter() - start
+        numbers[name] = max(1, int(0.02 / max(once, 1e-9)))
+        round_seconds += once * numbers[name]
+    rounds = max(2, min(repeats, int(budget * len(functions) / max(round_seconds, 1e-9))))
+    best = dict.fromkeys(functions, math.inf)
+    for _ in range(rounds):
+        for name, function in functions.items():
+            number = numbers[name]
+            start = time.perf_counter()
+            for _ in range(number):
+                function()
+            best[name] = min(best[name], (time.perf_counter() - start) / number)
     return best
 
 
@@ -89,9 +102,6 @@ def candidates(x: np.ndarray, h: np.ndarray) -> dict[str, Callable[[], object]]:
 
 def run(signals: list[int], kernels: list[int], *, repeats: int, budget: float) -> list[dict]:
     import scipy.signal
-    import torch
-
-    torch.set_num_threads(os.cpu_count() or 1)
     rng = np.random.default_rng(0)
     rows = []
     for n in signals:
@@ -103,6 +113,7 @@ def run(signals: list[int], kernels: list[int], *, repeats: int, budget: float) 
             reference = scipy.signal.convolve(x, h, method="fft" if n * m > 1e7 else "direct")
             scale = np.abs(reference).max()
             row = {"n": n, "m": m, "auto_choice": convlib.choose_method(x, h)}
+            timed = {}
             for name, function in candidates(x, h).items():
                 if n * m > COST_CAPS.get(name, math.inf):
                     row[name] = math.nan
@@ -113,7 +124,8 @@ def run(signals: list[int], kernels: list[int], *, repeats: int, budget: float) 
                 error = float(np.abs(np.asarray(result) - reference).max() / scale)
                 if error > 1e-9:
                     raise AssertionError(f"{name} is wrong for n={n}, m={m}: relative error {error:.1e}")
-                row[name] = min_time(function, repeats=repeats, budget=budget)
+                timed[name] = function
+            row.update(min_times(timed, repeats=repeats, budget=budget))
             rows.append(row)
             print(format_row(row), flush=True)
     return rows
@@ -132,10 +144,10 @@ NAMES = [
 
 
 def header() -> str:
-    short = ["scipy", "numpy", "torch", "auto", "direct", "vector", "fft", "cl-torch"]
+    short = ["scipy", "numpy", "torch", "auto", "direct", "vector", "fft", "cltorch"]
     times = "".join(f"{s:>10}" for s in short)
     ratios = "".join(f"{s:>8}" for s in short[1:])
-    return f"{'n':>8} {'m':>6} {'choice':>10} |{times} | ratio vs scipy auto:{ratios}"
+    return f"{'n':>8} {'m':>6} {'choice':>10} |{times} | ratios:{ratios}"
 
 
 def format_row(row: dict) -> str:
@@ -152,7 +164,7 @@ def format_row(row: dict) -> str:
     ratios = "".join(
         f"{'skip':>8}" if math.isnan(row[name]) else f"{row[name] / base:8.2f}" for name in NAMES[1:]
     )
-    return f"{row['n']:>8} {row['m']:>6} {row['auto_choice']:>10} |{times} | {'':>19}{ratios}"
+    return f"{row['n']:>8} {row['m']:>6} {row['auto_choice']:>10} |{times} | {'':>6}{ratios}"
 
 
 def summary(rows: list[dict]) -> str:
@@ -216,10 +228,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small grid (a few seconds)")
     parser.add_argument("--repeats", type=int, default=7, help="timing rounds per measurement (min is kept)")
     parser.add_argument("--budget", type=float, default=0.5, help="seconds spent per measurement at most")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch CPU threads (default 1: on shared cores torch's thread pool stalls for "
+                             "milliseconds on small problems)")
     args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
     signals, kernels = (QUICK_SIGNALS, QUICK_KERNELS) if args.quick else (FULL_SIGNALS, FULL_KERNELS)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores (possibly shared), "
-          f"numpy {np.__version__}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+          f"numpy {np.__version__}, torch threads {args.torch_threads}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; times: min of repeats; "
+          f"ratios: time / scipy auto (< 1 is faster)")
     print(header())
     rows = run(signals, kernels, repeats=args.repeats, budget=args.budget)
     print(summary(rows))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from convlib._fft import next_fast_len, overlap_add_block_length, use_overlap_add
 from convlib._validation import as_numeric_array, check_mode, check_same_ndim, valid_swap_needed
@@ -45,8 +46,9 @@ COSTS = {
     # shift-and-add (N-D direct): per kernel tap, a pass over the output
     "shift_add_per_element": 1.5e-9,
     "shift_add_per_tap": 3e-6,
-    # im2col + matrix product
-    "im2col_per_element": 0.6e-9,
+    # im2col + matrix product: the copy dominates (padding, buffer, k numbers per output)
+    "im2col_per_element": 2.5e-9,
+    "im2col_call": 30e-6,
     # FFT: per L*log2(L) of one transform, and a fixed cost per call
     "fft_per_nlogn": 0.4e-9,
     "fft_call": 15e-6,
@@ -56,6 +58,10 @@ COSTS = {
 
 #: Kernels up to this many taps take numpy.convolve's fast path.
 SHORT_KERNEL = 8
+
+#: 1-D problems with at most this many multiply-adds go to numpy.convolve without
+#: evaluating the model (their direct cost is below the FFT's fixed cost).
+SMALL_1D = 50_000
 
 _FLOAT64_EXACT = 2**53
 
@@ -112,7 +118,7 @@ def estimate_seconds(x_shape: tuple[int, ...], h_shape: tuple[int, ...], mode: s
         direct = outputs * per_output + macs * COSTS["np_convolve_per_mac"]
     else:
         direct = taps * (COSTS["shift_add_per_tap"] + outputs * COSTS["shift_add_per_element"])
-    vectorized = macs * COSTS["im2col_per_element"] + COSTS["shift_add_per_tap"]
+    vectorized = macs * COSTS["im2col_per_element"] + COSTS["im2col_call"]
     longer, shorter = max(x_shape[0], h_shape[0]), min(x_shape[0], h_shape[0])
     if len(x_shape) == 1 and use_overlap_add(longer, shorter):
         block = overlap_add_block_length(shorter)
@@ -131,7 +137,7 @@ def _fft_is_exact(x: np.ndarray, h: np.ndarray) -> bool:
     return bound < _FLOAT64_EXACT // 2
 
 
-def choose_method(x, h, mode: str = "full") -> str:
+def choose_method(x: ArrayLike, h: ArrayLike, mode: str = "full") -> str:
     """The method ``convolve(x, h, mode, method="auto")`` uses (on the CPU, without torch).
 
     Parameters
@@ -182,8 +188,8 @@ def choose_method(x, h, mode: str = "full") -> str:
 
 def _choose(x: np.ndarray, h: np.ndarray, mode: str) -> str:
     """:func:`choose_method` for checked arrays (the hot path of ``convolve``)."""
-    if x.ndim == 1 and h.shape[0] <= SHORT_KERNEL:
-        return "direct"
+    if x.ndim == 1 and (h.shape[0] <= SHORT_KERNEL or x.shape[0] * h.shape[0] <= SMALL_1D):
+        return "direct"  # numpy.convolve: cheaper than the three FFT calls alone
     costs = estimate_seconds(x.shape, h.shape, mode)
     best = min(costs, key=costs.__getitem__)
     if best == "fft" and (x.dtype.kind in "iub" or h.dtype.kind in "iub") and not _fft_is_exact(x, h):
