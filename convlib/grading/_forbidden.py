@@ -278,11 +278,14 @@ def _make_guard(path: str, original: Any) -> Callable[..., Any]:
     return guard
 
 
-def _resolve(path: str) -> Any:
+def _resolve(path: str, import_missing: bool = True) -> Any:
     parts = path.split(".")
     for cut in range(len(parts), 0, -1):
+        name = ".".join(parts[:cut])
+        if not import_missing and name not in sys.modules:
+            continue
         try:
-            obj = importlib.import_module(".".join(parts[:cut]))
+            obj = importlib.import_module(name)
         except Exception:
             continue
         for attribute in parts[cut:]:
@@ -291,23 +294,29 @@ def _resolve(path: str) -> Any:
     raise ImportError(path)
 
 
-def install_guards(forbidden: Iterable[str]) -> list[str]:
+def install_guards(forbidden: Iterable[str], *, import_missing: bool = False) -> list[str]:
     """Replace every forbidden object, in every loaded module, by a guard.
 
-    Meant for the sandbox's fork server only (the trusted grader never calls it).
-    Returns the dotted paths that were guarded.
+    Meant for the sandbox only (the trusted grader never calls it). Only modules
+    already imported are guarded unless ``import_missing``; the sandbox calls it
+    again after a student's cells import more. Returns the paths guarded.
     """
     targets: dict[int, tuple[str, Any]] = {}
     leaf_names: dict[str, tuple[str, str]] = {}  # leaf -> (package, entry)
     for entry in forbidden:
+        if entry.split(".")[0] == "torch" and "torch" not in sys.modules:
+            continue  # importing torch only to guard it costs seconds: preload it if needed
         try:
-            obj = _resolve(entry)
+            obj = _resolve(entry, import_missing)
         except Exception:
+            continue
+        if getattr(obj, "__wrapped_forbidden__", None) is not None:
             continue
         if isinstance(obj, type(sys)):
             for name in dir(obj):
                 value = getattr(obj, name, None)
-                if not name.startswith("_") and callable(value) and not isinstance(value, type(sys)):
+                if (not name.startswith("_") and callable(value) and not isinstance(value, type(sys))
+                        and getattr(value, "__wrapped_forbidden__", None) is None):
                     targets.setdefault(id(value), (f"{entry}.{name}", value))
         elif callable(obj):
             targets.setdefault(id(obj), (entry, obj))

@@ -165,7 +165,7 @@ def summarize(spec: FunctionSpec, outcomes: list[Outcome], *, notes: list[str] =
     else:
         score = round(float(spec.points) * passed / total, 2) if total else float(spec.points)
     failures = [o for o in counted if o.status != PASS]
-    counts = Counter(o.label for o in failures if o.label)
+    counts = Counter(o.label for o in failures if o.label and o.status != "not run")
     labels = [label for label, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
     what = "visible checks" if visible_only else "checks"

@@ -148,14 +148,20 @@ def mistake_correlate_mode_ignored(x, h, mode="valid"):
 
 
 def mistake_correlate_same_off_by_one(x, h, mode="valid"):
-    """numpy's 'same' window shifted one sample later (m // 2 instead of (m - 1) // 2)."""
-    if mode != "same" or min(len(x), len(h)) % 2:
+    """numpy's 'same' window of the correlation, started one sample off.
+
+    numpy starts it at (M - 1) // 2 when N >= M and at N // 2 when N < M (it swaps
+    the inputs); the classic mistake uses the other of the two (they differ when
+    min(N, M) is even).
+    """
+    n, m = len(x), len(h)
+    if mode != "same":
         return np.correlate(x, h, mode)
+    shortest = min(n, m)
+    right = (m - 1) // 2 if n >= m else n // 2
+    wrong = shortest // 2 if right == (shortest - 1) // 2 else (shortest - 1) // 2
     full = np.correlate(x, h, "full")
-    same = np.correlate(x, h, "same")
-    starts = [s for s in range(len(full) - len(same) + 1) if np.array_equal(full[s : s + len(same)], same)]
-    start = starts[0] + 1
-    return full[start : start + len(same)] if start + len(same) <= len(full) else same
+    return full[wrong : wrong + max(n, m)]
 
 
 def mistake_poly_added(p, q):
@@ -335,8 +341,8 @@ ASSIGNMENT = Assignment(
                 Mistake("mode ignored", "Cut the full result down for 'same' and 'valid'.",
                         mistake_correlate_mode_ignored),
                 Mistake("'same' window off by one",
-                        "numpy's 'same' keeps max(N, M) samples starting at index "
-                        "(min(N, M) - 1) // 2 of the full correlation.",
+                        "numpy's 'same' keeps max(N, M) samples of the full correlation, "
+                        "starting at (M - 1) // 2 when N >= M and at N // 2 when N < M.",
                         mistake_correlate_same_off_by_one),
             ),
         ),

@@ -1,0 +1,162 @@
+"""Grade a folder of submissions in parallel, then record the grades with nbgrader.
+
+``python -m convlib.grading.autograde hw1 --workers 2`` (from the course root, or
+with ``--root``):
+
+1. reads every ``submitted/<student>/hw1/<notebook>.ipynb``, restores its locked
+   cells from the release (as nbgrader's ``OverwriteCells`` will), and grades all of
+   them with one sandboxed fork server running ``--workers`` jobs at once; each
+   result is written atomically to ``grading_results/hw1/<student>/<notebook>.json``
+   as soon as it is ready, so an interrupted run loses nothing and a rerun grades only
+   what is missing or changed;
+2. runs ``nbgrader autograde hw1 --force``: its trusted preprocessor finds each
+   notebook's stored result (same key: same code, same grader) and writes the cells'
+   outputs and the gradebook exactly as a serial ``nbgrader autograde`` would.
+
+The gradebook is therefore written by nbgrader itself, serially, and is identical
+to the one a plain serial ``nbgrader autograde hw1 --force`` leaves.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from .engine import Grader, NotebookResult, grading_seed, student_cells
+from .preprocessors import load_result, result_path, write_result
+
+__all__ = ["main", "prepare_results", "submitted_notebooks"]
+
+RESULTS_DIRECTORY = "grading_results"
+
+
+def submitted_notebooks(root: str | os.PathLike, assignment: str, student: str = "*") -> list[tuple[str, str, Path]]:
+    """``(student, notebook, path)`` of every submitted notebook of ``assignment``, sorted.
+
+    Examples
+    --------
+    >>> submitted_notebooks("/nonexistent", "hw1")
+    []
+    """
+    paths = sorted(Path(root, "submitted").glob(f"{student}/{assignment}/*.ipynb"))
+    return [(path.parent.parent.name, path.stem, path) for path in paths]
+
+
+def _release_cells(root: Path, assignment: str, notebook: str) -> dict[str, Any]:
+    """grade_id -> release cell, for the cells nbgrader restores before autograding."""
+    import nbformat
+
+    path = root / "exercises" / assignment / f"{notebook}.ipynb"
+    try:
+        release = nbformat.read(str(path), as_version=4)
+    except (OSError, ValueError):
+        return {}
+    cells = {}
+    for cell in release.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            cells[grade_id] = cell
+    return cells
+
+
+def restored_cells(notebook: Any, release: dict[str, Any]) -> list[tuple[int, str]]:
+    """The cells the autograder will run: locked cells and cell types restored from the release."""
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        original = release.get(meta.get("grade_id"))
+        if original is None:
+            continue
+        cell["cell_type"] = original.cell_type
+        if original.get("metadata", {}).get("nbgrader", {}).get("locked"):
+            cell["source"] = original.source
+    return student_cells(notebook)
+
+
+def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 1, student: str = "*",
+                    time_scale: float = 1.0, log=print) -> dict[str, Any]:
+    """Grade every submission whose stored result is missing or stale; return counts."""
+    import nbformat
+
+    root = Path(root).resolve()
+    grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
+    releases: dict[str, dict[str, Any]] = {}
+    pending: dict[str, list[tuple[int, str]]] = {}
+    targets: dict[str, tuple[Path, str]] = {}
+    counts = {"submissions": 0, "stored": 0, "graded": 0, "unreadable": 0}
+    for student_id, notebook, path in submitted_notebooks(root, assignment, student):
+        counts["submissions"] += 1
+        try:
+            submission = nbformat.read(str(path), as_version=4)
+        except Exception:  # nbgrader will report (and skip) the malformed notebook
+            counts["unreadable"] += 1
+            continue
+        if notebook not in releases:
+            releases[notebook] = _release_cells(root, assignment, notebook)
+        cells = restored_cells(submission, releases[notebook])
+        key = grader.cache_key(cells)
+        target = result_path(root, RESULTS_DIRECTORY, assignment, student_id, notebook)
+        if load_result(target, key) is not None:
+            counts["stored"] += 1
+            continue
+        name = f"{student_id}/{notebook}"
+        pending[name] = cells
+        targets[name] = (target, key)
+
+    def store(name: str, result: NotebookResult) -> None:
+        target, key = targets[name]
+        write_result(target, key, result)
+
+    with grader:
+        grader.grade_many(pending, on_result=store)
+    counts["graded"] = len(pending)
+    return counts
+
+
+def run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*", force: bool = True) -> int:
+    """``nbgrader autograde`` from the course root, with this Python's ``bin`` on ``PATH``."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [package_root, env.get("PYTHONPATH", "")] if p)
+    command = [sys.executable, "-m", "nbgrader", "autograde", assignment,
+               f"--CourseDirectory.root={Path(root).resolve()}"]
+    if student != "*":
+        command.append(f"--student={student}")
+    if force:
+        command.append("--force")
+    return subprocess.call(command, cwd=root, env=env)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: grade in parallel, then record the grades with nbgrader."""
+    parser = argparse.ArgumentParser(prog="python -m convlib.grading.autograde", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignment", help="e.g. hw1")
+    parser.add_argument("--root", default=".", help="the course root (where nbgrader_config.py is)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="sandboxed jobs at once (default: the number of CPUs)")
+    parser.add_argument("--student", default="*", help="one student ID (default: everyone)")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies CPU time limits")
+    parser.add_argument("--no-nbgrader", action="store_true",
+                        help="only fill grading_results/ (do not run nbgrader autograde)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    counts = prepare_results(args.root, args.assignment, workers=args.workers, student=args.student,
+                             time_scale=args.time_scale)
+    graded_at = time.perf_counter()
+    print(f"[convlib.grading] {counts['submissions']} submissions: {counts['graded']} graded with "
+          f"{args.workers} workers, {counts['stored']} already up to date, {counts['unreadable']} "
+          f"unreadable ({graded_at - started:.1f} s)", flush=True)
+    if args.no_nbgrader:
+        return 0
+    code = run_nbgrader(args.root, args.assignment, student=args.student)
+    print(f"[convlib.grading] nbgrader autograde: exit {code} ({time.perf_counter() - graded_at:.1f} s)")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

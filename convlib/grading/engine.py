@@ -1,0 +1,483 @@
+"""The trusted grading engine: grade notebooks in the sandbox, judge in this process.
+
+A :class:`Grader` holds one assignment's cases, their reference results (computed
+here, in the trusted process) and a :class:`~convlib.grading._sandbox.Sandbox`
+fork server. For each student it runs one sandboxed job per graded function: the
+student's code cells, then the function on every case; crashes, time-outs and
+forbidden calls cost only the cases they hit. The student's results come back as
+plain data and are compared here; the score of a function is its points times the
+fraction of checks passed.
+
+Examples
+--------
+>>> with Grader("hw1") as grader:
+...     result = grader.grade_cells([(0, "def poly_multiply(p, q):\\n    return p")])
+>>> result.functions["poly_multiply"].score
+0.0
+>>> result.functions["poly_multiply"].labels[0]
+'wrong output shape'
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from . import _state
+from ._forbidden import ALWAYS_FORBIDDEN, scan
+from ._judge import (GPU_SKIPPED, FunctionResult, Outcome, judge_value, mistake_outputs,
+                     problem_outcome, summarize)
+from ._sandbox import Sandbox, SandboxError, iter_records
+from ._values import DecodeError, decode, encode, on_device, to_plain
+from .spec import Assignment, Case, FunctionSpec, load_assignment
+
+__all__ = ["Grader", "NotebookResult", "grading_seed", "student_cells"]
+
+ENGINE_VERSION = "1"
+MAX_TIMEOUTS = 2  # time-outs per function before its remaining checks are not run
+CELL_CPU_LIMIT = 4.0  # seconds of CPU time for one top-level notebook cell
+SEED_FILE = ".grading_seed"
+
+
+def grading_seed(root: str | os.PathLike | None = None) -> int:
+    """The instructor's secret seed for hidden random inputs.
+
+    Read from the environment variable ``CONVLIB_GRADING_SEED`` or, failing that,
+    from the file ``.grading_seed`` at the course root (keep it out of version
+    control). Without either, the public seed is used (hidden inputs are then
+    predictable from the public source).
+
+    Examples
+    --------
+    >>> grading_seed("/nonexistent") == int(os.environ.get("CONVLIB_GRADING_SEED", 0))
+    True
+    """
+    text = os.environ.get("CONVLIB_GRADING_SEED")
+    if text is None and root is not None:
+        path = Path(root) / SEED_FILE
+        if path.is_file():
+            text = path.read_text().strip()
+    if not text:
+        return _state.PUBLIC_SEED
+    try:
+        return int(text)
+    except ValueError:
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def student_cells(notebook: Any) -> list[tuple[int, str]]:
+    """``(cell index, source)`` of the code cells a student's notebook runs before grading.
+
+    Every code cell except the graded test cells (``grade`` and not ``solution``),
+    which the trusted grader replaces by its own checks.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_markdown_cell("# hw"),
+    ...     nbformat.v4.new_code_cell("x = 1"),
+    ...     nbformat.v4.new_code_cell("check()", metadata={"nbgrader": {"grade": True, "solution": False}})])
+    >>> student_cells(nb)
+    [(1, 'x = 1')]
+    """
+    cells = []
+    for index, cell in enumerate(notebook.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if meta.get("grade") and not meta.get("solution"):
+            continue
+        source = cell.get("source", "")
+        cells.append((index, "".join(source) if isinstance(source, list) else str(source)))
+    return cells
+
+
+@dataclass
+class NotebookResult:
+    """One student's notebook: each graded function's result, and what went wrong in cells."""
+
+    functions: dict[str, FunctionResult]
+    # position among the student's code cells (see student_cells) -> what went wrong
+    cell_errors: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(result.score for result in self.functions.values()), 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"functions": {name: result.as_dict() for name, result in self.functions.items()},
+                "cell_errors": {str(index): text for index, text in sorted(self.cell_errors.items())},
+                "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "NotebookResult":
+        return cls({name: FunctionResult.from_dict(value) for name, value in data["functions"].items()},
+                   {int(index): text for index, text in data.get("cell_errors", {}).items()},
+                   list(data.get("notes", [])))
+
+
+def _first_line(source: str) -> str:
+    lines = [line for line in source.strip().splitlines() if line.strip()]
+    text = lines[0].strip() if lines else ""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _error_text(error: Mapping[str, str]) -> str:
+    text = f"{error.get('type', 'Error')}: {error.get('message', '')}".strip()
+    if error.get("where"):
+        text += f" ({error['where']})"
+    return text[:600]
+
+
+class _FunctionTask:
+    """One student's graded function while its jobs run."""
+
+    def __init__(self, spec: FunctionSpec, cases: list[Case], runnable: list[int]) -> None:
+        self.spec = spec
+        self.cases = cases
+        self.outcomes: dict[int, Outcome] = {}
+        for index, case in enumerate(cases):
+            if index not in runnable:
+                self.outcomes[index] = Outcome(case.name, GPU_SKIPPED)
+        self.timeouts = 0
+        self.forbidden: set[str] = set()
+        self.notes: list[str] = []
+
+    def remaining(self) -> list[int]:
+        return [k for k in range(len(self.cases)) if k not in self.outcomes]
+
+    def set_all(self, status: str, label: str, detail: str) -> None:
+        for k in self.remaining():
+            self.outcomes[k] = problem_outcome(self.cases[k], status, label, detail)
+
+
+class _Student:
+    def __init__(self, key: str, cells: list[tuple[int, str]], grader: "Grader") -> None:
+        self.key = key
+        self.indices = [index for index, _ in cells]
+        self.sources = [source for _, source in cells]
+        self.skip: set[int] = set()
+        self.cell_errors: dict[int, str] = {}
+        self.notes: list[str] = []
+        self.tasks = deque(grader.assignment.functions)
+        self.current: _FunctionTask | None = None
+        self.results: dict[str, FunctionResult] = {}
+
+    def result(self) -> NotebookResult:
+        return NotebookResult(self.results, dict(self.cell_errors), list(self.notes))
+
+
+class Grader:
+    """Grade students' notebooks for one assignment, in a sandbox, with ``workers`` jobs at once.
+
+    Parameters
+    ----------
+    assignment : str or Assignment
+        E.g. ``"hw1"``.
+    workers : int, default 1
+        Sandboxed jobs run in parallel (one per CPU core is a good choice).
+    seed : int, optional
+        Seed of the hidden cases' random inputs; default :func:`grading_seed`.
+    cuda : bool, optional
+        Whether to run the CUDA cases; default: whether torch sees a CUDA device.
+    time_scale : float, default 1.0
+        Multiplies every function's CPU time limit (slow grading machines).
+    """
+
+    def __init__(self, assignment: str | Assignment, *, workers: int = 1, seed: int | None = None,
+                 cuda: bool | None = None, time_scale: float = 1.0) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        self.assignment = assignment if isinstance(assignment, Assignment) else load_assignment(assignment)
+        self.workers = workers
+        self.seed = grading_seed() if seed is None else int(seed)
+        self.time_scale = float(time_scale)
+        self.cases: dict[str, list[Case]] = {}
+        for spec in self.assignment.functions:
+            stream = zlib.crc32(f"{self.assignment.name}/{spec.name}".encode())
+            self.cases[spec.name] = spec.build_cases(np.random.default_rng([self.seed, stream]))
+        needs_cuda = any(case.device.startswith("cuda") for cases in self.cases.values() for case in cases)
+        if cuda is None:
+            cuda = needs_cuda and _cuda_available()
+        self.cuda = bool(cuda)
+        self._expected: dict[tuple[str, int], Any] = {}
+        self._mistakes: dict[tuple[str, int], list[Any]] = {}
+        self._sandbox: Sandbox | None = None
+        self._next_job = 0
+        self._fingerprint: str | None = None
+
+    # ----------------------------------------------------------------- trusted results
+
+    def runnable(self, function: str) -> list[int]:
+        """Indices of ``function``'s cases that run on this machine (CUDA ones need CUDA)."""
+        return [k for k, case in enumerate(self.cases[function])
+                if self.cuda or not case.device.startswith("cuda")]
+
+    def expected(self, spec: FunctionSpec, k: int) -> Any:
+        key = (spec.name, k)
+        if key not in self._expected:
+            case = self.cases[spec.name][k]
+            value = spec.reference(*on_device(case.args, case.device), **on_device(case.kwargs, case.device))
+            self._expected[key] = to_plain(value)
+        return self._expected[key]
+
+    def mistakes(self, spec: FunctionSpec, k: int) -> list[Any]:
+        key = (spec.name, k)
+        if key not in self._mistakes:
+            self._mistakes[key] = mistake_outputs(spec, self.cases[spec.name][k], self.expected(spec, k))
+        return self._mistakes[key]
+
+    def fingerprint(self) -> str:
+        """Changes whenever a result could change: engine, spec, seed, CUDA."""
+        digest = hashlib.sha256(f"{ENGINE_VERSION}|{self.assignment.name}|{self.seed}|{self.cuda}|"
+                                f"{self.time_scale}".encode())
+        package = Path(__file__).parent
+        for path in sorted(package.glob("*.py")):
+            if not path.name.startswith("hw") or path.stem == self.assignment.name:
+                digest.update(path.name.encode() + path.read_bytes())
+        return digest.hexdigest()
+
+    def cache_key(self, cells: list[tuple[int, str]]) -> str:
+        """Key of a notebook's result: the fingerprint and the exact code that runs, in order.
+
+        Cell positions in the notebook are left out (nbgrader may re-insert a deleted
+        test cell), so the key is the same before and after nbgrader's sanitizing.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = self.fingerprint()
+        text = json.dumps([self._fingerprint, [source for _, source in cells]], separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    # ----------------------------------------------------------------- the sandbox
+
+    def _start_sandbox(self) -> Sandbox:
+        inputs = {}
+        uses_torch = False
+        for spec in self.assignment.functions:
+            entries = []
+            for case in self.cases[spec.name]:
+                args, kwargs = to_plain(case.args), to_plain(case.kwargs)
+                uses_torch = uses_torch or "TensorData" in repr((args, kwargs))
+                entries.append({"args": args, "kwargs": kwargs, "device": case.device})
+            inputs[spec.name] = entries
+        preload = list(self.assignment.preload)
+        if uses_torch or any(p.split(".")[0] == "torch" for p in self.assignment.forbidden):
+            preload.append("torch")
+        forbidden = tuple(self.assignment.forbidden) + ALWAYS_FORBIDDEN
+        return Sandbox(encode(inputs), forbidden=forbidden, preload=preload)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._sandbox = self._start_sandbox()
+        return self._sandbox
+
+    def close(self) -> None:
+        """Stop the sandbox's fork server."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- grading
+
+    def grade_cells(self, cells: list[tuple[int, str]]) -> NotebookResult:
+        """Grade one notebook given as ``(cell index, source)`` pairs (see :func:`student_cells`)."""
+        return self.grade_many({"student": cells})["student"]
+
+    def grade_notebook(self, notebook: Any) -> NotebookResult:
+        """Grade one nbformat notebook."""
+        return self.grade_cells(student_cells(notebook))
+
+    def grade_many(self, notebooks: Mapping[str, list[tuple[int, str]]], *,
+                   on_result: Callable[[str, NotebookResult], None] | None = None
+                   ) -> dict[str, NotebookResult]:
+        """Grade many notebooks (``key -> cells``), ``workers`` sandboxed jobs at a time.
+
+        ``on_result(key, result)`` is called as soon as each notebook is graded.
+        """
+        students = deque(_Student(key, cells, self) for key, cells in notebooks.items())
+        active: dict[int, tuple[_Student, dict[str, Any]]] = {}
+        finished: dict[str, NotebookResult] = {}
+        while students or active:
+            while students and len(active) < self.workers:
+                student = students.popleft()
+                job = self._next_job_for(student)
+                if job is None:
+                    finished[student.key] = student.result()
+                    if on_result is not None:
+                        on_result(student.key, finished[student.key])
+                    continue
+                self.sandbox.submit(job)
+                active[job["job"]] = (student, job)
+            if not active:
+                continue
+            try:
+                header, stream = self.sandbox.result()
+            except SandboxError:
+                self.close()  # restart the fork server; rerun what was in flight
+                for student, job in active.values():
+                    students.appendleft(student)
+                active.clear()
+                continue
+            student, job = active.pop(header["job"])
+            self._absorb(student, job, header, stream)
+            students.appendleft(student)
+        return {key: finished[key] for key in notebooks}
+
+    def _limits(self, spec: FunctionSpec, n_cells: int, n_cases: int) -> dict[str, Any]:
+        case_cpu = spec.time_limit * self.time_scale
+        return {
+            "case_cpu": case_cpu,
+            "case_wall": 2 * case_cpu + 2,
+            "cell_cpu": CELL_CPU_LIMIT * self.time_scale,
+            "cell_wall": (2 * CELL_CPU_LIMIT + 4) * self.time_scale,
+            "memory_mb": spec.memory_limit_mb,
+            "max_file": 64 * 2**20,
+            "max_stream": 64 * 2**20,
+            "job_cpu": CELL_CPU_LIMIT * self.time_scale * (n_cells + 1) + case_cpu * n_cases + 10,
+        }
+
+    def _next_job_for(self, student: _Student) -> dict[str, Any] | None:
+        while True:
+            task = student.current
+            if task is None:
+                if not student.tasks:
+                    return None
+                spec = student.tasks.popleft()
+                task = student.current = _FunctionTask(spec, self.cases[spec.name], self.runnable(spec.name))
+                used = scan(student.sources, spec.name, self.assignment.forbidden)
+                if used:
+                    task.forbidden.update(used)
+                    task.set_all("forbidden", "forbidden call", f"uses {', '.join(used)}")
+            remaining = task.remaining()
+            if not remaining:
+                student.results[task.spec.name] = summarize(
+                    task.spec, [task.outcomes[k] for k in range(len(task.cases))],
+                    notes=task.notes, forbidden=sorted(task.forbidden))
+                student.current = None
+                continue
+            self._next_job += 1
+            return {
+                "job": self._next_job,
+                "function": task.spec.name,
+                "cases": remaining,
+                "cells": student.sources,
+                "skip": sorted(student.skip),
+                "limits": self._limits(task.spec, len(student.sources), len(remaining)),
+            }
+
+    def _absorb(self, student: _Student, job: dict[str, Any], header: dict[str, Any], stream: bytes) -> None:
+        task = student.current
+        spec = task.spec
+        complete = False
+        for kind, meta, value in iter_records(stream):
+            if kind == b"E":
+                ordinal = int(meta["cell"])
+                student.cell_errors.setdefault(ordinal, _error_text(meta.get("error", {})))
+            elif kind == b"N":
+                note = (f"Your notebook replaced {', '.join(meta.get('patched', []))} at top level; "
+                        "grading ignores such changes.")
+                if note not in student.notes:
+                    student.notes.append(note)
+            elif kind == b"F":
+                task.forbidden.add(str(meta.get("path")))
+            elif kind == b"M":
+                detail = f"{spec.name} is not defined when the notebook's cells have run"
+                if student.cell_errors:
+                    first = min(student.cell_errors)
+                    detail += (f" (the cell that starts with {_first_line(student.sources[first])!r} "
+                               f"failed: {student.cell_errors[first]})")
+                task.set_all("missing", "function not defined", detail)
+                complete = True
+            elif kind == b"R":
+                k = int(meta["case"])
+                if k not in job["cases"] or k in task.outcomes:
+                    continue
+                task.outcomes[k] = self._judge_record(spec, k, meta, value)
+            elif kind == b"D":
+                complete = True
+        if complete:
+            task.set_all("not run", "not run", "not reached")
+            return
+        phase, index = (header.get("phase") or ["start", None])[:2]
+        reason = header.get("end")
+        if phase == "cell" and index is not None and int(index) not in student.skip:
+            student.skip.add(int(index))
+            what = ("did not finish within its time limit" if reason == "timeout"
+                    else "ended the Python process")
+            student.cell_errors[int(index)] = (
+                f"This cell {what} when run at top level; grading skipped it.")
+            return
+        if phase == "case" and index is not None and int(index) in job["cases"] and int(index) not in task.outcomes:
+            k = int(index)
+            case = self.cases[spec.name][k]
+            if reason == "timeout" or header.get("signal") == 24:
+                task.timeouts += 1
+                limit = spec.time_limit * self.time_scale
+                task.outcomes[k] = problem_outcome(
+                    case, "timeout", "time limit exceeded",
+                    f"stopped after {limit:g} s of CPU time (or {2 * limit + 2:g} s of waiting)", spec=spec)
+            elif reason == "too_large":
+                task.outcomes[k] = problem_outcome(case, "crash", "output too large",
+                                                   "more than 64 MB of results", spec=spec)
+            else:
+                how = (f"signal {header['signal']}" if header.get("signal") is not None
+                       else f"exit code {header.get('code')}")
+                task.outcomes[k] = problem_outcome(case, "crash", "process killed",
+                                                   f"the process ended ({how}) during this check", spec=spec)
+            if task.timeouts >= MAX_TIMEOUTS:
+                task.set_all("not run", "not run", f"not run after {MAX_TIMEOUTS} time-outs")
+            return
+        # the job failed outside any cell or case (should not happen): do not loop on it
+        task.set_all("crash", "grader error", f"the sandbox ended unexpectedly ({reason}, {phase})")
+
+    def _judge_record(self, spec: FunctionSpec, k: int, meta: Mapping[str, Any], value: bytes) -> Outcome:
+        case = self.cases[spec.name][k]
+        patched = [str(p) for p in meta.get("patched", [])]
+        if patched:
+            return problem_outcome(case, "fail", "modified a library",
+                                   f"the call replaced {', '.join(patched)}", spec=spec)
+        if meta.get("status") != "ok":
+            error = meta.get("error", {})
+            kind = error.get("type")
+            if kind == "ForbiddenCallError":
+                return problem_outcome(case, "forbidden", "forbidden call", _error_text(error))
+            label = "memory limit exceeded" if kind == "MemoryError" else "raised an exception"
+            return problem_outcome(case, "error", label, _error_text(error), spec=spec)
+        try:
+            actual = decode(value)
+        except DecodeError as error:
+            return problem_outcome(case, "error", "raised an exception", f"unreadable result ({error})")
+        return judge_value(spec, case, self.expected(spec, k), actual, self.mistakes(spec, k))
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def grade_paths(assignment: str, paths: Iterable[str | os.PathLike], **options: Any) -> dict[str, NotebookResult]:
+    """Grade notebook files (a convenience for scripts): ``path -> NotebookResult``."""
+    import nbformat
+
+    notebooks = {str(path): student_cells(nbformat.read(str(path), as_version=4)) for path in paths}
+    with Grader(assignment, **options) as grader:
+        return grader.grade_many(notebooks)

@@ -1,0 +1,193 @@
+"""nbgrader preprocessor: autograde with the trusted, sandboxed engine.
+
+``nbgrader_config.py`` puts :class:`TrustedExecute` in place of nbgrader's
+``Execute`` in ``c.Autograde.autograde_preprocessors``, so plain ``nbgrader
+autograde hwN`` grades the trusted way: the student's notebook is *not* run in a
+Jupyter kernel whose output decides the score. The engine runs the student's code
+cells and graded functions in sandboxed children, compares their results with the
+references in this process, and this preprocessor writes each graded test cell's
+outputs itself: the feedback on stdout and the score as the cell's
+``execute_result`` (nbgrader's partial credit). Nothing in a test cell's output
+comes from the student's process, and no hidden case's source is ever printed.
+
+Each notebook's result is also written, deterministically, to
+``<course root>/grading_results/<assignment>/<student>/<notebook>.json`` (scores,
+diagnoses, feedback): the class report reads it, and ``python -m
+convlib.grading.autograde`` fills it in parallel beforehand, in which case this
+preprocessor only reads it back (the key is a hash of the code that would run and
+of the grader itself, so a stale result is never used).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float, Integer, Unicode
+
+from .engine import Grader, NotebookResult, grading_seed, student_cells
+from .spec import load_assignment
+
+__all__ = ["TrustedExecute", "load_result", "result_path", "write_result"]
+
+_GRADERS: dict[tuple[Any, ...], Grader] = {}
+
+
+def _close_graders() -> None:
+    for grader in _GRADERS.values():
+        grader.close()
+    _GRADERS.clear()
+
+
+atexit.register(_close_graders)
+
+
+def get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: float = 1.0) -> Grader:
+    """A :class:`Grader` for ``assignment``, started once per process and reused."""
+    key = (assignment, str(root), workers, time_scale, grading_seed(root))
+    if key not in _GRADERS:
+        _GRADERS[key] = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
+    return _GRADERS[key]
+
+
+def result_path(root: str | os.PathLike, results_directory: str, assignment: str, student: str,
+                notebook: str) -> Path:
+    """Where a notebook's grading result is stored.
+
+    Examples
+    --------
+    >>> result_path("/course", "grading_results", "hw1", "ada", "hw1").as_posix()
+    '/course/grading_results/hw1/ada/hw1.json'
+    """
+    return Path(root) / results_directory / assignment / student / f"{notebook}.json"
+
+
+def write_result(path: Path, key: str, result: NotebookResult) -> None:
+    """Write a result atomically (an interrupted run never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"key": key, "result": result.as_dict()}, indent=1, sort_keys=True)
+    temporary = path.with_suffix(f".tmp{os.getpid()}")
+    temporary.write_text(text + "\n")
+    os.replace(temporary, path)
+
+
+def load_result(path: Path, key: str | None = None) -> NotebookResult | None:
+    """The stored result at ``path`` if it exists (and has ``key``, when given)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if key is not None and data.get("key") != key:
+        return None
+    try:
+        return NotebookResult.from_dict(data["result"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _stream(text: str) -> NotebookNode:
+    return from_dict({"output_type": "stream", "name": "stdout", "text": text})
+
+
+def _score(value: float) -> NotebookNode:
+    return from_dict({"output_type": "execute_result", "execution_count": None, "metadata": {},
+                      "data": {"text/plain": repr(float(value))}})
+
+
+def _error(name: str, text: str) -> NotebookNode:
+    return from_dict({"output_type": "error", "ename": name, "evalue": text, "traceback": [f"{name}: {text}"]})
+
+
+def write_outputs(nb: NotebookNode, result: NotebookResult, grade_ids: dict[str, str]) -> None:
+    """Replace every code cell's outputs by the trusted grader's (feedback and score)."""
+    first_graded = True
+    errors = {index: result.cell_errors[k] for k, (index, _) in enumerate(student_cells(nb))
+              if k in result.cell_errors}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        cell.execution_count = None
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            function = grade_ids.get(meta.get("grade_id"))
+            if function is None or function not in result.functions:
+                cell.outputs = [_error("GradingError", "this test cell has no trusted check")]
+                continue
+            verdict = result.functions[function]
+            text = verdict.feedback
+            if first_graded and result.notes:
+                text += "\n".join(result.notes) + "\n"
+            first_graded = False
+            cell.outputs = [_stream(text), _score(verdict.score)]
+        elif index in errors:
+            cell.outputs = [_error("CellError", errors[index])]
+
+
+class TrustedExecute(NbGraderPreprocessor):
+    """Autograde a notebook with :mod:`convlib.grading.engine` instead of a kernel."""
+
+    workers = Integer(1, help="Sandboxed jobs run at once for one notebook's functions").tag(config=True)
+    time_scale = Float(1.0, help="Multiplies every function's CPU time limit").tag(config=True)
+    results_directory = Unicode(
+        "grading_results", help="Folder (relative to the course root) for per-notebook results"
+    ).tag(config=True)
+    fallback_execute = Bool(
+        True, help="Run nbgrader's Execute for assignments without a convlib.grading spec"
+    ).tag(config=True)
+
+    def _course_root(self) -> str:
+        from nbgrader.coursedir import CourseDirectory
+
+        return CourseDirectory(config=self.config).root
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        info = resources["nbgrader"]
+        assignment, student, notebook = info["assignment"], info["student"], info["notebook"]
+        try:
+            spec = load_assignment(assignment)
+        except ValueError:
+            if not self.fallback_execute:
+                raise
+            from nbgrader.preprocessors import Execute
+
+            self.log.warning("No convlib.grading spec for %s: running nbgrader's Execute", assignment)
+            return Execute(config=self.config, parent=self.parent).preprocess(nb, resources)
+        root = self._course_root()
+        grader = get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale)
+        cells = student_cells(nb)
+        key = grader.cache_key(cells)
+        path = result_path(root, self.results_directory, assignment, student, notebook)
+        result = load_result(path, key)
+        if result is None:
+            self.log.info("Grading %s/%s/%s in the sandbox", assignment, student, notebook)
+            result = grader.grade_cells(cells)
+            write_result(path, key, result)
+        else:
+            self.log.info("Using the stored result of %s/%s/%s", assignment, student, notebook)
+        write_outputs(nb, result, {f.grade_id: f.name for f in spec.functions})
+        return nb, resources
+
+
+INSTRUCTOR_TAG = "instructor-notes"
+
+
+class RemoveInstructorNotes(NbGraderPreprocessor):
+    """Drop the cells tagged ``instructor-notes`` from a release (``generate_assignment``).
+
+    The source notebooks in ``solutions/`` double as instructor notebooks: notes on the
+    mistakes students make, and how to teach them, live in markdown cells with this
+    tag. nbgrader has no release step that removes a whole untracked cell, so this
+    preprocessor runs first in ``c.GenerateAssignment.preprocessors``.
+    """
+
+    tag = Unicode(INSTRUCTOR_TAG, help="Cells with this tag are removed from the release").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        nb.cells = [cell for cell in nb.cells if self.tag not in cell.get("metadata", {}).get("tags", [])]
+        return nb, resources

@@ -1,0 +1,70 @@
+"""nbgrader configuration: the repository root is the course root.
+
+- ``solutions/hwN/hwN.ipynb`` is the source (instructor) notebook, ``exercises/`` the
+  generated release (``nbgrader generate_assignment hwN --force``).
+- ``nbgrader autograde hwN`` grades with convlib's trusted, sandboxed engine
+  (``convlib.grading.preprocessors.TrustedExecute`` replaces nbgrader's ``Execute``);
+  ``python -m convlib.grading.autograde hwN --workers 2`` does the same in parallel.
+- Instructor notes are markdown cells tagged ``instructor-notes`` in the source notebooks;
+  the release drops them.
+- Hidden inputs are drawn from a secret seed: set ``CONVLIB_GRADING_SEED`` or write it
+  to ``.grading_seed`` here (never commit it).
+Run nbgrader from this folder (it reads ``nbgrader_config.py`` from the current folder)
+with the virtual environment's ``bin`` on ``PATH`` (nbgrader runs ``alembic``).
+"""
+import os
+import sys
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+
+_root = os.path.dirname(os.path.abspath(__file__))
+if _root not in sys.path:
+    sys.path.insert(0, _root)
+
+c.CourseDirectory.root = _root
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from nbgrader.preprocessors import (CheckCellMetadata as _Check, ClearHiddenTests,  # noqa: E402
+                                    ClearMarkScheme, ClearOutput, ClearSolutions,
+                                    ComputeChecksums, IncludeHeaderFooter, InstantiateTests,
+                                    LockCells, SaveCells)
+
+from convlib.grading.preprocessors import RemoveInstructorNotes, TrustedExecute  # noqa: E402
+
+# the release drops the cells tagged "instructor-notes", then does what nbgrader does
+c.GenerateAssignment.preprocessors = [
+    RemoveInstructorNotes,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    ClearSolutions,
+    ClearOutput,
+    _Check,
+    ComputeChecksums,
+    SaveCells,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
+    _Check,
+]
+
+# nbgrader's default list with Execute replaced by the trusted, sandboxed grader
+c.Autograde.autograde_preprocessors = [
+    TrustedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# a deleted test cell is put back (and graded) rather than silently missing
+c.OverwriteCells.add_missing_cells = True
+# `nbgrader validate` still runs a kernel: the visible checks, a few seconds per cell
+c.Execute.timeout = 60
