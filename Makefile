@@ -8,10 +8,11 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: venv book test bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -42,7 +43,7 @@ serve:
 publish: book
 	sh book/_ext/publish_gh_pages.sh _build/html
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
