@@ -10,9 +10,10 @@ timed. Prints a table (ms, ratio against torch, GFLOP/s), and writes
 
 The target is "within 2x of torch CPU" for the conv2d layer shapes.
 
-``--compare-openblas`` also times the NumPy path in a child process with
-``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset (OpenBLAS then picks its
-kernels for this CPU itself instead of the Haswell ones this machine forces).
+``--compare-openblas`` also times the NumPy path in a child process with the
+other OpenBLAS kernel choice: ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` unset
+(OpenBLAS picks the kernels for this CPU) if they are set here, or
+``OPENBLAS_CORETYPE=Haswell`` if they are not.
 
 Run: ``python benchmarks/bench_conv2d.py [--repeat K] [--compare-openblas]``
 """
@@ -72,61 +73,73 @@ def flops(op: str, x_shape, weight_shape, out_shape) -> float | None:
     return None
 
 
-def time_numpy_path(repeat: int) -> list[dict]:
-    """convlib's NumPy path for every case (the results are checked against torch)."""
-    import torch
-
-    rows = []
+def make_inputs() -> list[tuple]:
+    """The same float32 data for every run: (x, weight or kernel_size) per case."""
     rng = np.random.default_rng(0)
-    for name, op, x_shape, weight, kwargs in CASES:
+    inputs = []
+    for _, _, x_shape, weight, _ in CASES:
         x = rng.standard_normal(x_shape, dtype=np.float32)
-        function = getattr(convlib, op)
-        torch_function = getattr(torch.nn.functional, op)
         if isinstance(weight, tuple):
-            w = rng.standard_normal(weight, dtype=np.float32)
-            args, torch_args = (x, w), (torch.from_numpy(x), torch.from_numpy(w))
-        else:
-            args, torch_args = (x, weight), (torch.from_numpy(x), weight)
-        got = function(*args, **kwargs)
-        expected = torch_function(*torch_args, **kwargs).numpy()
-        scale = np.abs(expected).max()
-        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * scale)
-        seconds = min_time(lambda: function(*args, **kwargs), repeat=repeat)
+            weight = rng.standard_normal(weight, dtype=np.float32)
+        inputs.append((x, weight))
+    return inputs
+
+
+def time_numpy_path(repeat: int) -> tuple[list[dict], list[np.ndarray]]:
+    """convlib's NumPy path for every case: timings and results (torch is not imported yet,
+    so its OpenMP threads cannot spin beside the ones of OpenBLAS)."""
+    rows, results = [], []
+    for (name, op, x_shape, weight_shape, kwargs), (x, weight) in zip(CASES, make_inputs()):
+        function = getattr(convlib, op)
+        results.append(function(x, weight, **kwargs))
+        seconds = min_time(lambda: function(x, weight, **kwargs), repeat=repeat)
         rows.append(dict(case=name, op=op, convlib_ms=1e3 * seconds,
-                         flops=flops(op, x_shape, weight if isinstance(weight, tuple) else None,
-                                     got.shape)))
-    return rows
+                         flops=flops(op, x_shape, weight_shape, results[-1].shape)))
+    return rows, results
 
 
-def time_torch(repeat: int) -> list[float]:
+def time_torch(repeat: int, numpy_results: list[np.ndarray]) -> list[float]:
+    """torch.nn.functional for every case, after checking convlib's results against it."""
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
-    rng = np.random.default_rng(0)
     times = []
     with torch.no_grad():
-        for _, op, x_shape, weight, kwargs in CASES:
-            x = torch.from_numpy(rng.standard_normal(x_shape, dtype=np.float32))
-            w = (torch.from_numpy(rng.standard_normal(weight, dtype=np.float32))
-                 if isinstance(weight, tuple) else weight)
+        for (name, op, _, _, kwargs), (x, weight), got in zip(CASES, make_inputs(), numpy_results):
+            x = torch.from_numpy(x)
+            weight = torch.from_numpy(weight) if isinstance(weight, np.ndarray) else weight
             function = getattr(torch.nn.functional, op)
-            times.append(1e3 * min_time(lambda: function(x, w, **kwargs), repeat=repeat))
+            expected = function(x, weight, **kwargs).numpy()
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max(),
+                                       err_msg=f"convlib differs from torch for {name}")
+            times.append(1e3 * min_time(lambda: function(x, weight, **kwargs), repeat=repeat))
     return times
 
 
-def openblas_default_times(repeat: int) -> list[float] | None:
-    """The NumPy path again, in a child process without the forced Haswell kernels."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+def other_openblas_setting() -> tuple[str, dict]:
+    """The label and environment of the OpenBLAS kernel choice this process does not use."""
+    env = dict(os.environ)
+    if env.get("OPENBLAS_CORETYPE"):
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            env.pop(name, None)
+        return "OpenBLAS auto", env
+    env["OPENBLAS_CORETYPE"] = "Haswell"
+    return "OB Haswell", env
+
+
+def other_openblas_times(repeat: int) -> list[float]:
+    """The NumPy path again, in a child process with the other OpenBLAS kernel choice."""
+    _, env = other_openblas_setting()
     child = subprocess.run([sys.executable, __file__, "--numpy-json", "--repeat", str(repeat)],
                            env=env, capture_output=True, text=True, check=True)
     return [row["convlib_ms"] for row in json.loads(child.stdout)]
 
 
 def print_table(rows: list[dict]) -> None:
-    has_default = "convlib_default_ms" in rows[0]
+    has_other = "convlib_other_openblas_ms" in rows[0]
     header = f"{'case':40s} {'convlib ms':>10s} {'torch ms':>9s} {'ratio':>6s} {'GFLOP/s np/torch':>17s}"
-    if has_default:
-        header += f" {'np ms (OB default)':>18s} {'ratio':>6s}"
+    if has_other:
+        header += f" {'np ms, ' + other_openblas_setting()[0]:>20s} {'ratio':>6s}"
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -135,8 +148,9 @@ def print_table(rows: list[dict]) -> None:
             gflops = f"{row['flops'] / row['convlib_ms'] / 1e6:7.0f} /{row['flops'] / row['torch_ms'] / 1e6:6.0f}"
         line = (f"{row['case']:40s} {row['convlib_ms']:10.3f} {row['torch_ms']:9.3f} "
                 f"{row['ratio']:6.2f} {gflops:>17s}")
-        if has_default:
-            line += f" {row['convlib_default_ms']:18.3f} {row['convlib_default_ms'] / row['torch_ms']:6.2f}"
+        if has_other:
+            other = row["convlib_other_openblas_ms"]
+            line += f" {other:20.3f} {other / row['torch_ms']:6.2f}"
         print(line)
 
 
@@ -149,9 +163,9 @@ def plot(rows: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 4.5))
     positions = np.arange(len(rows))
     ax.barh(positions, [r["ratio"] for r in rows], color="tab:blue", label="convlib (NumPy) / torch")
-    if "convlib_default_ms" in rows[0]:
-        ax.plot([r["convlib_default_ms"] / r["torch_ms"] for r in rows], positions, "o",
-                color="tab:orange", label="same, OpenBLAS default kernels")
+    if "convlib_other_openblas_ms" in rows[0]:
+        ax.plot([r["convlib_other_openblas_ms"] / r["torch_ms"] for r in rows], positions, "o",
+                color="tab:orange", label=f"convlib, {other_openblas_setting()[0]}")
     ax.axvline(1.0, color="black", lw=1)
     ax.axvline(CONV2D_TARGET, color="tab:red", ls="--", label=f"target {CONV2D_TARGET:g}x (conv2d)")
     ax.set_yticks(positions, [r["case"] for r in rows])
@@ -177,16 +191,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--numpy-json", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.numpy_json:  # child process of --compare-openblas
-        print(json.dumps(time_numpy_path(options.repeat)))
+        print(json.dumps(time_numpy_path(options.repeat)[0]))
         return
 
-    rows = time_numpy_path(options.repeat)
-    for row, torch_ms in zip(rows, time_torch(options.repeat)):
+    rows, results = time_numpy_path(options.repeat)
+    time.sleep(0.5)  # let OpenBLAS's idle threads stop spinning before torch is timed
+    for row, torch_ms in zip(rows, time_torch(options.repeat, results)):
         row["torch_ms"] = torch_ms
         row["ratio"] = row["convlib_ms"] / torch_ms
     if options.compare_openblas:
-        for row, default_ms in zip(rows, openblas_default_times(options.repeat)):
-            row["convlib_default_ms"] = default_ms
+        time.sleep(0.5)  # and torch's, before the child process times NumPy again
+        for row, other_ms in zip(rows, other_openblas_times(options.repeat)):
+            row["convlib_other_openblas_ms"] = other_ms
     print(f"numpy {np.__version__}, torch {_torch_version()}, {os.cpu_count()} cores, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; min of >= {options.repeat} runs")
     print_table(rows)

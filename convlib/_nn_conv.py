@@ -36,7 +36,8 @@ _PADDING_STRINGS = ("same", "valid")
 class _ConvArgs:
     """Checked, per-axis arguments of one convolution call (batched 2-D form)."""
 
-    __slots__ = ("x", "weight", "bias", "stride", "pads", "dilation", "groups", "output_padding", "out_shape", "unbatched", "compute_dtype", "result_dtype")
+    __slots__ = ("x", "weight", "bias", "stride", "pads", "dilation", "groups", "output_padding",
+                 "out_shape", "unbatched", "compute_dtype", "result_dtype")
 
 
 def _check_padding(padding: Any, spatial_ndim: int) -> str | tuple[int, ...]:
