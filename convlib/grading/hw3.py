@@ -96,7 +96,7 @@ def mistake_fft_real_part(x, h, mode="full"):
     return np.real(reference_fft_convolve(x, h, mode))
 
 
-def mistake_fft_rfft_of_complex(x, h, mode="full"):
+def mistake_fft_inputs_made_real(x, h, mode="full"):
     return reference_fft_convolve(np.real(x), np.real(h), mode)
 
 
@@ -198,6 +198,7 @@ def fft_convolve_cases(rng: np.random.Generator | None = None) -> list[Case]:
         Case("complex signal, real kernel, same mode", (_normal(rng, 9, complex_=True), _normal(rng, 4)), {"mode": "same"}),
         Case("real signal, complex kernel, valid mode", (_normal(rng, 10), _normal(rng, 3, complex_=True)), {"mode": "valid"}),
         Case("complex signal and kernel, same mode, even kernel", (_normal(rng, 8, complex_=True), _normal(rng, 2, complex_=True)), {"mode": "same"}),
+        Case("complex signal and kernel, valid mode", (_normal(rng, 9, complex_=True), _normal(rng, 4, complex_=True)), {"mode": "valid"}),
         Case("one-tap kernel", (_normal(rng, 7), _normal(rng, 1))),
         Case("one-sample signal", (_normal(rng, 1), _normal(rng, 5)), {"mode": "same"}),
         Case("prime lengths 997 and 37, full mode", (_normal(rng, 997), _normal(rng, 37))),
@@ -257,10 +258,11 @@ ASSIGNMENT = Assignment(
                     mistake_fft_real_part,
                 ),
                 Mistake(
-                    "rfft used on complex input",
-                    "np.fft.rfft keeps only the real part of its input: use np.fft.fft when x or "
-                    "h is complex.",
-                    mistake_fft_rfft_of_complex,
+                    "imaginary part of the inputs dropped",
+                    "x.real (or np.real, .astype(float)) before the FFT throws the imaginary "
+                    "part away (np.fft.rfft refuses complex input for this reason): use "
+                    "np.fft.fft / np.fft.ifft when x or h is complex.",
+                    mistake_fft_inputs_made_real,
                 ),
                 Mistake(
                     "'same' window off by one",
@@ -330,4 +332,6 @@ ASSIGNMENT = Assignment(
         "convlib.convolve2d",
         "convlib.correlate2d",
     ),
+    # numpy.fft is a lazily imported submodule: load it before any student code runs
+    preload=("numpy.fft",),
 )
