@@ -4,8 +4,10 @@ Times ``convlib.convolve`` with each method against ``scipy.signal.convolve``
 (method='auto'), ``numpy.convolve`` and ``torch.nn.functional.conv1d`` (float64,
 on the CPU, tensors prepared in advance) over a grid of signal lengths (10 to
 10^6) and kernel lengths (3 to 10^4), mode 'full'. Every timing is the minimum
-over several repeats (the machine's cores may be shared: the minimum is the
-least disturbed run) and all methods are timed in interleaved rounds, so they
+over several repeats of this process's CPU time by default (``--clock wall``
+for elapsed time): the course machine's cores are shared, and CPU time leaves
+out the time spent waiting for other processes; the minimum is the least
+disturbed run and all methods are timed in interleaved rounds, so they
 see the same background load. Ratios are relative to scipy's auto in the same run.
 
 O(n*m) methods are skipped where n*m exceeds their cost cap (:data:`COST_CAPS`);
@@ -52,7 +54,9 @@ COST_CAPS = {
 }
 
 
-def min_times(functions: dict[str, Callable[[], object]], *, repeats: int, budget: float) -> dict[str, float]:
+def min_times(
+    functions: dict[str, Callable[[], object]], *, repeats: int, budget: float, clock: Callable[[], float]
+) -> dict[str, float]:
     """Minimum seconds per call of each function, measured in interleaved rounds.
 
     Every round times each function once (several calls if one is shorter than
@@ -62,9 +66,9 @@ def min_times(functions: dict[str, Callable[[], object]], *, repeats: int, budge
     """
     numbers, round_seconds = {}, 0.0
     for name, function in functions.items():
-        start = time.perf_counter()
+        start = clock()
         function()
-        once = time.perf_counter() - start
+        once = clock() - start
         numbers[name] = max(1, int(0.02 / max(once, 1e-9)))
         round_seconds += once * numbers[name]
     rounds = max(2, min(repeats, int(budget * len(functions) / max(round_seconds, 1e-9))))
@@ -72,10 +76,10 @@ def min_times(functions: dict[str, Callable[[], object]], *, repeats: int, budge
     for _ in range(rounds):
         for name, function in functions.items():
             number = numbers[name]
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 function()
-            best[name] = min(best[name], (time.perf_counter() - start) / number)
+            best[name] = min(best[name], (clock() - start) / number)
     return best
 
 
@@ -100,7 +104,9 @@ def candidates(x: np.ndarray, h: np.ndarray) -> dict[str, Callable[[], object]]:
     }
 
 
-def run(signals: list[int], kernels: list[int], *, repeats: int, budget: float) -> list[dict]:
+def run(
+    signals: list[int], kernels: list[int], *, repeats: int, budget: float, clock: Callable[[], float]
+) -> list[dict]:
     import scipy.signal
     rng = np.random.default_rng(0)
     rows = []
@@ -125,7 +131,7 @@ def run(signals: list[int], kernels: list[int], *, repeats: int, budget: float) 
                 if error > 1e-9:
                     raise AssertionError(f"{name} is wrong for n={n}, m={m}: relative error {error:.1e}")
                 timed[name] = function
-            row.update(min_times(timed, repeats=repeats, budget=budget))
+            row.update(min_times(timed, repeats=repeats, budget=budget, clock=clock))
             rows.append(row)
             print(format_row(row), flush=True)
     return rows
@@ -231,17 +237,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch CPU threads (default 1: on shared cores torch's thread pool stalls for "
                              "milliseconds on small problems)")
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
+                        help="cpu: this process's CPU time (user + system, all its threads), robust when other "
+                             "processes share the cores; wall: elapsed time")
     args = parser.parse_args(argv)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     import torch
 
     torch.set_num_threads(args.torch_threads)
     signals, kernels = (QUICK_SIGNALS, QUICK_KERNELS) if args.quick else (FULL_SIGNALS, FULL_KERNELS)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores (possibly shared), "
-          f"numpy {np.__version__}, torch threads {args.torch_threads}, "
+          f"numpy {np.__version__}, torch threads {args.torch_threads}, clock {args.clock}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; times: min of repeats; "
           f"ratios: time / scipy auto (< 1 is faster)")
     print(header())
-    rows = run(signals, kernels, repeats=args.repeats, budget=args.budget)
+    rows = run(signals, kernels, repeats=args.repeats, budget=args.budget, clock=clock)
     print(summary(rows))
     RESULTS.mkdir(exist_ok=True)
     stem = "convolve1d_quick" if args.quick else "convolve1d"
