@@ -159,7 +159,8 @@ def train_classifier(
     --------
     >>> data = load_digits_split()
     >>> model = make_digits_cnn()
-    >>> losses = train_classifier(model, data.train_images, data.train_labels, epochs=2)
+    >>> losses = train_classifier(model, data.train_images[:300], data.train_labels[:300],
+    ...                           epochs=2)
     >>> len(losses), losses[1] < losses[0]
     (2, True)
     """
