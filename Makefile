@@ -47,7 +47,8 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m convlib.bench
+	$(BIN)/python benchmarks/bench_convolve1d.py
+	$(BIN)/python benchmarks/bench_conv2d.py
 
 clean:
 	rm -rf _build

@@ -40,7 +40,7 @@ _PUBLIC = {
 }
 
 # public submodules, imported on first attribute access
-_SUBMODULES = {"signals", "kernels", "plotting", "widgets", "grading", "bench"}
+_SUBMODULES = {"signals", "kernels", "plotting", "widgets", "grading", "timing", "training"}
 
 __all__ = sorted(_PUBLIC) + sorted(_SUBMODULES)
 

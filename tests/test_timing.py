@@ -1,0 +1,30 @@
+"""convlib.timing.best_time: the minimum per-call time, with argument checks."""
+import time
+
+import pytest
+
+from convlib.timing import best_time
+
+
+def test_best_time_reflects_a_known_sleep():
+    t = best_time(lambda: time.sleep(0.01), repeat=2, budget=0.001)
+    assert 0.009 < t < 0.5
+
+
+def test_best_time_divides_by_the_number_of_calls_per_round():
+    calls = []
+    t = best_time(lambda: calls.append(None), repeat=2, budget=0.001)
+    assert len(calls) > 4          # warm-up, calibration, then several calls per round
+    assert t < 1e-3
+
+
+def test_process_time_clock_counts_cpu_not_sleep():
+    t = best_time(lambda: time.sleep(0.02), repeat=1, budget=0.001, clock=time.process_time)
+    assert t < 0.015
+
+
+@pytest.mark.parametrize("kwargs,name", [({"repeat": 0}, "repeat"), ({"repeat": 1.5}, "repeat"),
+                                         ({"budget": 0}, "budget")])
+def test_bad_arguments_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        best_time(lambda: None, **kwargs)
