@@ -114,8 +114,10 @@ class _Names(ast.NodeVisitor):
             base = self._chain(node.args[0])
             if base:
                 return [*base, *literal[0].split(".")]
-        if name in ("__import__", "import_module") and literal:
+        if name == "import_module" and literal:
             return ["<module>", *literal[0].split(".")]
+        if name == "__import__" and literal:  # returns the top-level package
+            return ["<module>", literal[0].split(".")[0]]
         return None
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -131,6 +133,11 @@ class _Names(ast.NodeVisitor):
         target = self._call_target(node)
         if target:
             self.chains.append(target)
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        literal = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if name == "__import__" and literal:
+            self.chains.append(["<module>", *literal[0].split(".")])
         self.generic_visit(node)
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -249,7 +256,8 @@ def scan(cells: Iterable[str], function: str, forbidden: Iterable[str]) -> list[
                 entry = matches(path, forbidden)
                 if entry is not None:
                     found.add(path if len(path) <= len(entry) + 40 else entry)
-    return sorted(found)
+    # report the most specific paths: drop "scipy.signal" when "scipy.signal.oaconvolve" is there
+    return sorted(p for p in found if not any(q.startswith(p + ".") for q in found))
 
 
 # --------------------------------------------------------------------------- run-time guards

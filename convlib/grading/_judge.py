@@ -85,7 +85,7 @@ def input_size(case: Case) -> int:
             return sum(size(item) for item in value)
         if isinstance(value, dict):
             return sum(size(item) for item in value.values())
-        return int(np.size(value)) if hasattr(value, "shape") else 1
+        return int(np.prod(tuple(value.shape))) if hasattr(value, "shape") else 1
 
     return size(case.args) + size(case.kwargs)
 
@@ -176,11 +176,13 @@ def summarize(spec: FunctionSpec, outcomes: list[Outcome], *, notes: list[str] =
         lines.append(f"Score 0: {spec.name} uses {names}, which this assignment forbids.")
         lines.append("    " + ADVICE["forbidden call"])
     for position, label in enumerate(labels[:3]):
-        explanation = next(o.explanation for o in failures if o.label == label)
+        first = next(o for o in failures if o.label == label)
         head = "Most likely mistake" if position == 0 else "Also"
         lines.append(f"{head}: {label} ({_plural(counts[label], 'check')})")
-        if explanation:
-            lines.append(f"    {explanation}")
+        if first.explanation:
+            lines.append(f"    {first.explanation}")
+        if not first.example and first.detail:
+            lines.append(f"    ({first.detail})")
     shown = [o for o in failures if o.example]
     if shown:
         smallest = min(shown, key=lambda o: o.size)

@@ -102,8 +102,8 @@ def _changes(before: dict[str, dict[str, Any]]) -> list[str]:
                 continue
         except BaseException:
             pass
-        for attribute in set(old) | set(new):
-            if not attribute.startswith("__") and old.get(attribute, _MISSING) is not new.get(attribute, _MISSING):
+        for attribute, value in old.items():  # additions (lazy submodules...) are harmless
+            if not attribute.startswith("__") and new.get(attribute, _MISSING) is not value:
                 changed.append(f"{name}.{attribute}")
     return sorted(changed)[:10]
 

@@ -180,3 +180,44 @@ def write_submissions(release_path: Path, submitted: Path, names=NAMES, *, copie
                 nbformat.write(content, str(folder / "hw1.ipynb"))
             students.append(student)
     return students
+
+
+# ----------------------------------------------------------------------------- expected scores
+
+import numpy as np  # noqa: E402
+
+ORACLES = {
+    "convolve_full": lambda x, h: np.convolve(x, h),
+    "convolve": lambda x, h, mode="full": np.convolve(x, h, mode),
+    "correlate": lambda x, h, mode="valid": np.correlate(x, h, mode),
+    "poly_multiply": lambda p, q: np.convolve(p, q),
+}
+
+
+def oracle_score(function: str, source: str, cases) -> float:
+    """The score ``source``'s ``function`` deserves: numpy is the oracle (independent of the grader)."""
+    namespace: dict = {}
+    exec(source, namespace)
+    implementation = namespace[function]
+    passed = 0
+    for case in cases:
+        want = ORACLES[function](*case.args, **case.kwargs)
+        try:
+            got = np.asarray(implementation(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+        except Exception:
+            continue
+        passed += got.shape == want.shape and bool(np.allclose(got, want, rtol=1e-7, atol=1e-9))
+    return round(POINTS[function] * passed / len(cases), 2)
+
+
+def expected_scores(name: str, cases: dict) -> dict[str, float]:
+    """``function -> score`` a submission must get (``cases``: the grader's cases per function)."""
+    if name == "unchanged_release":
+        return {f: 0.0 for f in FUNCTIONS}
+    scores = {f: POINTS[f] for f in FUNCTIONS}
+    if name in MISTAKES:
+        function, source, _ = MISTAKES[name]
+        scores[function] = oracle_score(function, source, cases[function])
+    elif name in HOSTILE:
+        scores.update({f: score for f, (score, _) in HOSTILE[name]["expect"].items()})
+    return scores
