@@ -203,6 +203,7 @@ def write_plot(rows: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     kernels = sorted({row["m"] for row in rows})
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -214,6 +215,8 @@ def write_plot(rows: list[dict], path: Path) -> None:
     left.axhline(0.5, color="gray", lw=0.8, ls=":")
     left.set(xscale="log", yscale="log", xlabel="signal length n", ylabel="time / scipy auto",
              title="convlib auto relative to scipy.signal.convolve")
+    left.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    left.yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
     left.legend(fontsize=8)
     largest = max(row["n"] for row in rows)
     chosen = [row for row in rows if row["n"] == largest]

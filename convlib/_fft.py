@@ -168,8 +168,10 @@ def overlap_add(
         ``(start, length)`` of the part of the full convolution to compute
         (default: all ``n + k - 1`` samples); see :func:`convlib._validation.mode_window`.
     block_length : int, optional
-        FFT length per block (default :func:`overlap_add_block_length`); must
-        be at least ``k``.
+        FFT length per block; must be at least ``k``. By default, the signal is
+        cut into as many blocks as :func:`overlap_add_block_length` needs, all
+        of the same size, and each block's transform length is the next fast
+        length (never longer than the default).
 
     Returns
     -------
@@ -184,7 +186,12 @@ def overlap_add(
     """
     n, k = x.shape[0], h.shape[0]
     start, length = window if window is not None else (0, n + k - 1)
-    fft_length = block_length if block_length is not None else overlap_add_block_length(k)
+    if block_length is None:
+        # as many blocks as the default length needs, then of equal size (no short last block)
+        blocks = -(-n // (overlap_add_block_length(k) - k + 1))
+        fft_length = next_fast_len(-(-n // blocks) + k - 1)
+    else:
+        fft_length = block_length
     if fft_length < k:
         raise ValueError(f"block_length must be at least the kernel length {k}; got {fft_length}")
     is_complex = np.iscomplexobj(x) or np.iscomplexobj(h)
