@@ -8,6 +8,8 @@ that needs them is called, so ``import convlib`` needs NumPy alone.
 Examples
 --------
 >>> import convlib
+>>> convlib.convolve([3, 4, 5], [2, 1])
+array([ 6, 11, 14,  5])
 >>> convlib.conv_output_size(32, 3, stride=2, padding=1)
 16
 """
