@@ -186,6 +186,9 @@ def _torch_version() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="minimum runs per timing (default 15)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternate NumPy and torch timings this many times, keep the minimum "
+                             "(other processes on the machine make single rounds noisy; default 3)")
     parser.add_argument("--compare-openblas", action="store_true",
                         help="also time NumPy with OpenBLAS choosing its own kernels")
     parser.add_argument("--numpy-json", action="store_true", help=argparse.SUPPRESS)
@@ -195,16 +198,25 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     rows, results = time_numpy_path(options.repeat)
-    time.sleep(0.5)  # let OpenBLAS's idle threads stop spinning before torch is timed
-    for row, torch_ms in zip(rows, time_torch(options.repeat, results)):
-        row["torch_ms"] = torch_ms
-        row["ratio"] = row["convlib_ms"] / torch_ms
+    for round_index in range(options.rounds):
+        if round_index:
+            for row, again in zip(rows, time_numpy_path(options.repeat)[0]):
+                row["convlib_ms"] = min(row["convlib_ms"], again["convlib_ms"])
+        time.sleep(0.5)  # let idle BLAS/OpenMP threads stop spinning before the other side runs
+        for row, torch_ms in zip(rows, time_torch(options.repeat, results)):
+            row["torch_ms"] = min(row.get("torch_ms", torch_ms), torch_ms)
+        time.sleep(0.5)
+    for row in rows:
+        row["ratio"] = row["convlib_ms"] / row["torch_ms"]
     if options.compare_openblas:
-        time.sleep(0.5)  # and torch's, before the child process times NumPy again
         for row, other_ms in zip(rows, other_openblas_times(options.repeat)):
             row["convlib_other_openblas_ms"] = other_ms
+    from convlib import _nn_conv
+
     print(f"numpy {np.__version__}, torch {_torch_version()}, {os.cpu_count()} cores, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; min of >= {options.repeat} runs")
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+          f"convlib conv2d tile threads: {_nn_conv._parallel_workers()}; "
+          f"min of >= {options.repeat} runs x {options.rounds} rounds")
     print_table(rows)
     conv_rows = [r for r in rows if r["op"] == "conv2d"]
     missed = [r["case"] for r in conv_rows if r["ratio"] > CONV2D_TARGET]

@@ -5,15 +5,19 @@ conjugation) exactly as ``torch.nn.functional.conv1d``/``conv2d`` do;
 ``conv_transpose1d``/``conv_transpose2d`` compute its adjoint, exactly as
 ``torch.nn.functional.conv_transpose1d``/``conv_transpose2d``.
 
-The NumPy path lowers every convolution to one matrix product ("im2col"):
-the input windows are copied into a preallocated, GEMM-friendly array in
-batch chunks that stay in cache, and ``np.matmul`` writes straight into the
-output. The transposed convolution is the adjoint of that: one matrix product,
+The NumPy path lowers every convolution to matrix products ("im2col"): the
+input windows are copied, tile by tile, into a reused GEMM-friendly buffer that
+stays in cache, and ``np.matmul`` writes straight into the output; tiles run on
+one thread per core, with a single-threaded BLAS (through threadpoolctl, when it
+is installed; otherwise the tiles run in turn with BLAS's own threads). The transposed convolution is the adjoint of that: one matrix product,
 then a scatter-add of the columns ("col2im"). One-dimensional layers are the
 two-dimensional ones with a unit height.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import os
 from typing import Any
 
 import numpy as np
@@ -25,12 +29,50 @@ from convlib._validation import as_int_tuple, as_numeric_array, check_device
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
-#: Bytes of im2col columns built at once. A tile this size stays in the L3 cache and
-#: its buffer is reused, so large inputs cost no page faults; and tiles this large
-#: keep the number of matmul calls (each one synchronizes OpenBLAS's threads) low.
+#: Bytes of im2col columns built at once (per tile): a tile this size stays in the
+#: L3 cache, and large inputs never need a column matrix of their full size.
 _COLUMNS_CHUNK_BYTES = 4 << 20
 
+#: Below this many bytes of columns, one thread does all the work (thread start-up
+#: would cost more than it saves).
+_PARALLEL_MIN_BYTES = 256 << 10
+
+#: At most this many tile threads, however many cores there are.
+_MAX_WORKERS = 16
+
 _PADDING_STRINGS = ("same", "valid")
+
+
+# --------------------------------------------------------------------------- threads
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    """threadpoolctl's controller of the loaded BLAS libraries, or None without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+def _parallel_workers() -> int:
+    """Threads for the im2col tiles: one per core where BLAS can be made single-threaded."""
+    if _blas_controller() is None:
+        return 1  # BLAS keeps its own threads; tiles run one after the other
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, _MAX_WORKERS))
+
+
+def _single_threaded_blas() -> Any:
+    """Context manager: the BLAS behind NumPy runs on one thread inside (process-wide)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.lru_cache(maxsize=1)
+def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The tile threads, created on first use and kept."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=_parallel_workers(),
+                                                 thread_name_prefix="convlib")
+
 
 
 # --------------------------------------------------------------------------- arguments
@@ -182,13 +224,32 @@ def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
+def _tile_plan(n: int, h_out: int, row_bytes: int, workers: int) -> tuple[int, int, int]:
+    """Samples per tile, output rows per tile and number of workers for the im2col tiles.
+
+    Tiles hold at most :data:`_COLUMNS_CHUNK_BYTES` of columns; when there is
+    enough work, there are at least ``workers`` of them so that every core gets
+    some.
+    """
+    total = n * h_out * row_bytes
+    if total < _PARALLEL_MIN_BYTES:
+        workers = 1
+    wanted = max(workers, -(-total // _COLUMNS_CHUNK_BYTES))
+    if wanted <= n:  # whole samples per tile
+        return -(-n // wanted), h_out, workers
+    per_sample = -(-wanted // n)  # blocks of output rows of one sample
+    return 1, -(-h_out // per_sample), workers
+
+
 def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
     """im2col + matmul, tile by tile, written straight into the output.
 
-    A tile is a chunk of the batch, or a block of output rows of one sample when a
-    whole sample's columns would not fit in :data:`_COLUMNS_CHUNK_BYTES`; its
-    columns are copied into one reused buffer (in cache, no page faults) and one
-    ``np.matmul`` per tile writes every group's output rows in place.
+    A tile is a chunk of the batch, or a block of output rows of one sample; its
+    columns are copied into a reused buffer (in cache, no page faults) and one
+    ``np.matmul`` per tile writes every group's output rows in place. Tiles are
+    shared out to one thread per core, each running a single-threaded BLAS
+    (fewer, larger parallel tasks than OpenBLAS's own threading of each small
+    matrix product, which loses badly when other processes share the cores).
     """
     x, weight, groups = args.x, args.weight, args.groups
     n, c_in, h, w = x.shape
@@ -208,21 +269,24 @@ def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
         return out  # 1x1 kernel: the input already is the column matrix
 
     row_bytes = c_in * kh * kw * w_out * x.itemsize
-    rows = max(1, min(h_out, _COLUMNS_CHUNK_BYTES // row_bytes))
-    batch = max(1, min(n, _COLUMNS_CHUNK_BYTES // (row_bytes * h_out))) if rows == h_out else 1
-    buffer = np.empty(batch * c_in * kh * kw * rows * w_out, dtype=x.dtype)
-    padded = None
-    if padded_size != (h, w):  # zero borders written once, interiors copied per chunk
-        padded = np.zeros((batch, c_in, *padded_size), dtype=x.dtype)
-    for start in range(0, n, batch):
-        m = min(n, start + batch) - start
-        if padded is None:
-            xp = x[start:start + m]
-        else:
-            xp = padded[:m]
-            xp[:, :, top:top + h, left:left + w] = x[start:start + m]
-        for row in range(0, h_out, rows):
-            r = min(h_out, row + rows) - row
+    batch, rows, workers = _tile_plan(n, h_out, row_bytes, _parallel_workers())
+    tiles = [(start, min(n, start + batch) - start, row, min(h_out, row + rows) - row)
+             for start in range(0, n, batch) for row in range(0, h_out, rows)]
+
+    def run(my_tiles: list[tuple[int, int, int, int]]) -> None:
+        buffer = np.empty(batch * c_in * kh * kw * rows * w_out, dtype=x.dtype)
+        padded = None
+        if padded_size != (h, w):  # zero borders written once, interiors copied per chunk
+            padded = np.zeros((batch, c_in, *padded_size), dtype=x.dtype)
+        loaded = None
+        for start, m, row, r in my_tiles:
+            if padded is None:
+                xp = x[start:start + m]
+            else:
+                xp = padded[:m]
+                if loaded != start:
+                    xp[:, :, top:top + h, left:left + w] = x[start:start + m]
+                    loaded = start
             tile = buffer[:m * c_in * kh * kw * r * w_out].reshape(m, c_in, kh, kw, r, w_out)
             np.copyto(tile, _windows(xp[:, :, row * args.stride[0]:], (kh, kw), args.stride,
                                      args.dilation, (r, w_out)))
@@ -231,6 +295,14 @@ def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
                 tile.reshape(m, groups, depth, r * w_out),
                 out=out_matrices[start:start + m, :, :, row * w_out:(row + r) * w_out],
             )
+
+    workers = min(workers, len(tiles))
+    if workers == 1:
+        run(tiles)
+        return out
+    shares = [tiles[i * len(tiles) // workers:(i + 1) * len(tiles) // workers] for i in range(workers)]
+    with _single_threaded_blas():
+        list(_thread_pool().map(run, shares))  # list(): re-raise a worker's exception
     return out
 
 

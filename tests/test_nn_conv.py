@@ -113,12 +113,18 @@ def test_conv2d_same_padding_puts_the_odd_zero_at_the_end_like_torch(device):
         assert not np.allclose(got, conv2d(start_heavy, weight, dilation=dilation))
 
 
+@pytest.mark.parametrize("threads", ["one thread", "one thread per core"])
 @pytest.mark.parametrize("budget_rows", [1, 2, 3, 7, 8, 9, 16, 50])
 def test_conv2d_tiling_into_batch_chunks_and_row_blocks_gives_the_same_result(monkeypatch,
-                                                                               budget_rows):
+                                                                               budget_rows, threads):
     # the column buffer holds `budget_rows` output rows: below one sample (8 rows here) the
     # samples are cut into row blocks (3 and 7 leave a shorter last block), above it the
-    # batch is cut into chunks of whole samples (9, 16, 50 rows: 1, 2 and 6 samples)
+    # batch is cut into chunks of whole samples (9, 16, 50 rows: 1, 2 and 6 samples);
+    # the tiles run in turn, or shared out to threads (even for this small input)
+    if threads == "one thread":
+        monkeypatch.setattr(_nn_conv, "_parallel_workers", lambda: 1)
+    else:
+        monkeypatch.setattr(_nn_conv, "_PARALLEL_MIN_BYTES", 0)
     rng = np.random.default_rng(2)
     x = random_array(rng, (7, 4, 16, 15), np.float64)
     weight = random_array(rng, (6, 2, 3, 2), np.float64)
@@ -129,6 +135,17 @@ def test_conv2d_tiling_into_batch_chunks_and_row_blocks_gives_the_same_result(mo
     assert got.shape == (7, 6, 8, 17)
     np.testing.assert_allclose(got, torch_oracle(F.conv2d, x, weight, None, **kwargs),
                                rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_tile_plan_gives_every_core_work_and_respects_the_buffer_size(monkeypatch):
+    monkeypatch.setattr(_nn_conv, "_COLUMNS_CHUNK_BYTES", 1000)
+    monkeypatch.setattr(_nn_conv, "_PARALLEL_MIN_BYTES", 0)
+    assert _nn_conv._tile_plan(8, 10, 100, 2) == (1, 10, 2)      # 8000 B: 8 tiles of one sample
+    assert _nn_conv._tile_plan(8, 10, 25, 2) == (4, 10, 2)       # 2000 B: 2 tiles, one per core
+    assert _nn_conv._tile_plan(1, 10, 100, 4) == (1, 3, 4)       # one sample: row blocks
+    assert _nn_conv._tile_plan(2, 10, 10, 2) == (1, 10, 2)       # tiny, still one per core
+    monkeypatch.setattr(_nn_conv, "_PARALLEL_MIN_BYTES", 10**6)
+    assert _nn_conv._tile_plan(2, 10, 10, 2) == (2, 10, 1)       # tiny: one thread, one tile
 
 
 @pytest.mark.parametrize("groups", [1, 2])
