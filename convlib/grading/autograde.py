@@ -9,9 +9,10 @@ with ``--root``):
    result is written atomically to ``grading_results/hw1/<student>/<notebook>.json``
    as soon as it is ready, so an interrupted run loses nothing and a rerun grades only
    what is missing or changed;
-2. runs ``nbgrader autograde hw1 --force``: its trusted preprocessor finds each
-   notebook's stored result (same key: same code, same grader) and writes the cells'
-   outputs and the gradebook exactly as a serial ``nbgrader autograde`` would.
+2. meanwhile runs ``nbgrader autograde hw1 --force``: its trusted preprocessor finds
+   each notebook's stored result (same key: same code, same grader), waiting for it if
+   phase 1 announced it in ``grading_results/hw1/.in_progress.json``, and writes the
+   cells' outputs and the gradebook exactly as a serial ``nbgrader autograde`` would.
 
 The gradebook is therefore written by nbgrader itself, serially, and is identical
 to the one a plain serial ``nbgrader autograde hw1 --force`` leaves.
@@ -19,6 +20,7 @@ to the one a plain serial ``nbgrader autograde hw1 --force`` leaves.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -29,7 +31,7 @@ from typing import Any, Sequence
 from .engine import Grader, NotebookResult, grading_seed, student_cells
 from .preprocessors import load_result, result_path, write_result
 
-__all__ = ["main", "prepare_results", "submitted_notebooks"]
+__all__ = ["main", "plan_results", "prepare_results", "run_nbgrader", "submitted_notebooks"]
 
 RESULTS_DIRECTORY = "grading_results"
 
@@ -76,23 +78,27 @@ def restored_cells(notebook: Any, release: dict[str, Any]) -> list[tuple[int, st
     return student_cells(notebook)
 
 
-def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 1, student: str = "*",
-                    time_scale: float = 1.0, log=print) -> dict[str, Any]:
-    """Grade every submission whose stored result is missing or stale; return counts."""
+class _Plan:
+    """What phase 1 will grade: cells, keys and result paths, by ``student/notebook``."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[tuple[int, str]]] = {}
+        self.targets: dict[str, tuple[Path, str]] = {}
+        self.counts = {"submissions": 0, "stored": 0, "graded": 0, "unreadable": 0}
+
+
+def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*") -> _Plan:
+    """Find the submissions whose stored result is missing or stale."""
     import nbformat
 
-    root = Path(root).resolve()
-    grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
+    plan = _Plan()
     releases: dict[str, dict[str, Any]] = {}
-    pending: dict[str, list[tuple[int, str]]] = {}
-    targets: dict[str, tuple[Path, str]] = {}
-    counts = {"submissions": 0, "stored": 0, "graded": 0, "unreadable": 0}
     for student_id, notebook, path in submitted_notebooks(root, assignment, student):
-        counts["submissions"] += 1
+        plan.counts["submissions"] += 1
         try:
             submission = nbformat.read(str(path), as_version=4)
         except Exception:  # nbgrader will report (and skip) the malformed notebook
-            counts["unreadable"] += 1
+            plan.counts["unreadable"] += 1
             continue
         if notebook not in releases:
             releases[notebook] = _release_cells(root, assignment, notebook)
@@ -100,24 +106,57 @@ def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 
         key = grader.cache_key(cells)
         target = result_path(root, RESULTS_DIRECTORY, assignment, student_id, notebook)
         if load_result(target, key) is not None:
-            counts["stored"] += 1
+            plan.counts["stored"] += 1
             continue
-        name = f"{student_id}/{notebook}"
-        pending[name] = cells
-        targets[name] = (target, key)
+        plan.pending[f"{student_id}/{notebook}"] = cells
+        plan.targets[f"{student_id}/{notebook}"] = (target, key)
+    return plan
+
+
+def marker_path(root: str | os.PathLike, assignment: str) -> Path:
+    """The file that tells nbgrader's preprocessor which results phase 1 is about to write."""
+    return Path(root) / RESULTS_DIRECTORY / assignment / ".in_progress.json"
+
+
+def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 1, student: str = "*",
+                    time_scale: float = 1.0, while_grading=None) -> dict[str, int]:
+    """Grade every submission whose stored result is missing or stale; return counts.
+
+    ``while_grading()`` is called once the plan is published (the marker file lists
+    the result keys about to be written) and before the grading starts: the command
+    line starts ``nbgrader autograde`` there, so both phases overlap.
+    """
+    root = Path(root).resolve()
+    grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
+    plan = plan_results(root, assignment, grader, student)
+    marker = marker_path(root, assignment)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    planned = {name: key for name, (_, key) in plan.targets.items()}
+    temporary = marker.with_suffix(f".tmp{os.getpid()}")
+    temporary.write_text(json.dumps({"pid": os.getpid(), "keys": planned}))
+    os.replace(temporary, marker)
 
     def store(name: str, result: NotebookResult) -> None:
-        target, key = targets[name]
+        target, key = plan.targets[name]
         write_result(target, key, result)
 
-    with grader:
-        grader.grade_many(pending, on_result=store)
-    counts["graded"] = len(pending)
-    return counts
+    try:
+        if while_grading is not None:
+            while_grading()
+        with grader:
+            grader.grade_many(plan.pending, on_result=store)
+    finally:
+        marker.unlink(missing_ok=True)
+    plan.counts["graded"] = len(plan.pending)
+    return plan.counts
 
 
-def run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*", force: bool = True) -> int:
-    """``nbgrader autograde`` from the course root, with this Python's ``bin`` on ``PATH``."""
+def run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*", force: bool = True,
+                 wait: bool = True):
+    """``nbgrader autograde`` from the course root, with this Python's ``bin`` on ``PATH``.
+
+    Returns the exit code, or the running process when ``wait`` is false.
+    """
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     package_root = str(Path(__file__).resolve().parents[2])
@@ -128,11 +167,12 @@ def run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*"
         command.append(f"--student={student}")
     if force:
         command.append("--force")
-    return subprocess.call(command, cwd=root, env=env)
+    process = subprocess.Popen(command, cwd=root, env=env)
+    return process.wait() if wait else process
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: grade in parallel, then record the grades with nbgrader."""
+    """Command line: grade in parallel while nbgrader records the grades."""
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.autograde", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment", help="e.g. hw1")
@@ -145,16 +185,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="only fill grading_results/ (do not run nbgrader autograde)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    counts = prepare_results(args.root, args.assignment, workers=args.workers, student=args.student,
-                             time_scale=args.time_scale)
-    graded_at = time.perf_counter()
+    nbgrader = []
+
+    def start_nbgrader() -> None:
+        if not args.no_nbgrader:
+            nbgrader.append(run_nbgrader(args.root, args.assignment, student=args.student, wait=False))
+
+    try:
+        counts = prepare_results(args.root, args.assignment, workers=args.workers, student=args.student,
+                                 time_scale=args.time_scale, while_grading=start_nbgrader)
+    except BaseException:
+        for process in nbgrader:
+            process.kill()
+        raise
     print(f"[convlib.grading] {counts['submissions']} submissions: {counts['graded']} graded with "
           f"{args.workers} workers, {counts['stored']} already up to date, {counts['unreadable']} "
-          f"unreadable ({graded_at - started:.1f} s)", flush=True)
-    if args.no_nbgrader:
+          f"unreadable ({time.perf_counter() - started:.1f} s)", flush=True)
+    if not nbgrader:
         return 0
-    code = run_nbgrader(args.root, args.assignment, student=args.student)
-    print(f"[convlib.grading] nbgrader autograde: exit {code} ({time.perf_counter() - graded_at:.1f} s)")
+    code = nbgrader[0].wait()
+    print(f"[convlib.grading] nbgrader autograde: exit {code} ({time.perf_counter() - started:.1f} s in all)")
     return code
 
 

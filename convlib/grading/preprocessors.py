@@ -13,15 +13,16 @@ comes from the student's process, and no hidden case's source is ever printed.
 Each notebook's result is also written, deterministically, to
 ``<course root>/grading_results/<assignment>/<student>/<notebook>.json`` (scores,
 diagnoses, feedback): the class report reads it, and ``python -m
-convlib.grading.autograde`` fills it in parallel beforehand, in which case this
-preprocessor only reads it back (the key is a hash of the code that would run and
-of the grader itself, so a stale result is never used).
+convlib.grading.autograde`` fills it in parallel (while nbgrader runs), in which case
+this preprocessor only reads it back, waiting for it if needed (the key is a hash of
+the code that would run and of the grader itself, so a stale result is never used).
 """
 from __future__ import annotations
 
 import atexit
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,41 @@ def load_result(path: Path, key: str | None = None) -> NotebookResult | None:
         return NotebookResult.from_dict(data["result"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def wait_for_result(folder: Path, name: str, path: Path, key: str, *, poll: float = 0.05,
+                    timeout: float = 3600.0) -> NotebookResult | None:
+    """The result ``python -m convlib.grading.autograde`` is computing right now, if it is.
+
+    That command publishes ``folder/.in_progress.json`` (its process id and the keys it
+    will write); when it lists ``name`` with this very ``key`` and is still alive, wait
+    for the file instead of grading the notebook a second time.
+
+    Examples
+    --------
+    >>> wait_for_result(Path("/nonexistent"), "ada/hw1", Path("/nonexistent/x.json"), "key") is None
+    True
+    """
+    try:
+        plan = json.loads((folder / ".in_progress.json").read_text())
+        pid, planned = int(plan["pid"]), plan["keys"].get(name)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if planned != key:
+        return None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = load_result(path, key)
+        if result is not None:
+            return result
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return load_result(path, key)
+        except PermissionError:
+            pass
+        time.sleep(poll)
+    return None
 
 
 def _stream(text: str) -> NotebookNode:
@@ -164,6 +200,9 @@ class TrustedExecute(NbGraderPreprocessor):
         key = grader.cache_key(cells)
         path = result_path(root, self.results_directory, assignment, student, notebook)
         result = load_result(path, key)
+        if result is None:
+            result = wait_for_result(Path(root) / self.results_directory / assignment, f"{student}/{notebook}",
+                                     path, key)
         if result is None:
             self.log.info("Grading %s/%s/%s in the sandbox", assignment, student, notebook)
             result = grader.grade_cells(cells)

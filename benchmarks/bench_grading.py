@@ -1,0 +1,211 @@
+"""Grading benchmark: 100 hw1 submissions, serial vs parallel, trusted engine vs stock nbgrader.
+
+Builds a temporary course (this repository's ``nbgrader_config.py`` and
+``solutions/hw1``), releases hw1, and writes N synthetic submissions: mostly correct,
+a share of classic mistakes, and a few hostile ones (infinite loop, ``os._exit``,
+runaway allocation, forbidden calls, monkeypatching, stderr, syntax errors). Then it
+times, on fresh copies of that course:
+
+* ``engine, 1 worker`` / ``engine, N workers``: the sandboxed grading alone;
+* ``nbgrader autograde (trusted, serial)``: plain ``nbgrader autograde hw1 --force``
+  with this course's configuration (the trusted preprocessor grades each notebook);
+* ``convlib autograde, N workers``: ``python -m convlib.grading.autograde`` (parallel
+  grading, then nbgrader records the grades), split into its two phases;
+* ``stock nbgrader (kernel per notebook)``: nbgrader's own ``Execute`` on a subset of
+  ordinary submissions (and one looping one), extrapolated per submission.
+
+Prints a table, writes ``benchmarks/results/bench_grading.{csv,json,png}``, and checks
+that the serial and parallel gradebooks are identical.
+
+Usage: ``python benchmarks/bench_grading.py [--students 100] [--workers 2] [--stock 6]``
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "submissions"))
+
+import hw1_submissions as subs  # noqa: E402
+
+from convlib.grading.engine import Grader, student_cells  # noqa: E402
+
+ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+       "PYTHONPATH": str(ROOT)}
+
+HOSTILE_MIX = ["infinite_loop", "kills_kernel", "runaway_allocation", "forbidden_static", "forbidden_dynamic",
+               "monkeypatches_numpy", "prints_to_stderr", "syntax_error", "kills_kernel_at_top_level"]
+STOCK_PRE = """
+from nbgrader.preprocessors import (Execute, IgnorePattern, LimitOutput, SaveAutoGrades,
+                                    AssignLatePenalties, CheckCellMetadata)
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.Execute.timeout = 30
+"""
+
+
+def mix(students: int) -> list[str]:
+    """Submission kinds for ``students`` students: ~10% hostile, ~35% mistakes, the rest correct."""
+    hostile = max(1, students // 10)
+    mistakes = (students * 35) // 100
+    names = [HOSTILE_MIX[i % len(HOSTILE_MIX)] for i in range(hostile)]
+    kinds = sorted(subs.MISTAKES)
+    names += [kinds[i % len(kinds)] for i in range(mistakes)]
+    names += ["correct"] * (students - len(names))
+    return names
+
+
+def make_course(where: Path, names: list[str]) -> Path:
+    course = where / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / "hw1", course / "solutions" / "hw1")
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "hw1", "--force",
+                    f"--CourseDirectory.root={course}"], cwd=course, env=ENV, check=True, capture_output=True)
+    release = course / "exercises" / "hw1" / "hw1.ipynb"
+    import nbformat
+
+    notebook = nbformat.read(str(release), as_version=4)
+    for index, name in enumerate(names):
+        folder = course / "submitted" / f"s{index:03d}-{name}" / "hw1"
+        folder.mkdir(parents=True)
+        nbformat.write(subs.build(notebook, name), str(folder / "hw1.ipynb"))
+    return course
+
+
+def timed(command: list[str], course: Path, env: dict | None = None) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=course, env=env or ENV, capture_output=True, text=True)
+    return time.perf_counter() - started, result.stdout + result.stderr
+
+
+def gradebook(course: Path) -> dict:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        return {s.student.id: {g.name: g.auto_score for nb in s.notebooks for g in nb.grades}
+                for s in book.assignment_submissions("hw1")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--stock", type=int, default=6, help="ordinary submissions graded by stock nbgrader")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("CONVLIB_GRADING_SEED", "2026")
+    ENV["CONVLIB_GRADING_SEED"] = os.environ["CONVLIB_GRADING_SEED"]
+    names = mix(args.students)
+    rows = []
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        base = make_course(scratch / "base", names)
+        import nbformat
+
+        notebooks = {path.parent.parent.name: student_cells(nbformat.read(str(path), as_version=4))
+                     for path in sorted((base / "submitted").glob("*/hw1/hw1.ipynb"))}
+        engine_results = {}
+        for workers in sorted({1, args.workers}):
+            started = time.perf_counter()
+            with Grader("hw1", workers=workers) as grader:
+                engine_results[workers] = grader.grade_many(notebooks)
+            rows.append((f"engine only, {workers} worker{'s' if workers > 1 else ''}", len(notebooks),
+                         time.perf_counter() - started))
+        same_engine = all(engine_results[1][k].as_dict() == engine_results[args.workers][k].as_dict()
+                          for k in notebooks)
+
+        serial = scratch / "serial"
+        shutil.copytree(base, serial)
+        seconds, _ = timed([sys.executable, "-m", "nbgrader", "autograde", "hw1", "--force",
+                            f"--CourseDirectory.root={serial}"], serial)
+        rows.append(("nbgrader autograde (trusted, serial)", len(names), seconds))
+
+        parallel = scratch / "parallel"
+        shutil.copytree(base, parallel)
+        seconds, log = timed([sys.executable, "-m", "convlib.grading.autograde", "hw1",
+                              "--workers", str(args.workers)], parallel)
+        rows.append((f"convlib autograde, {args.workers} workers (total)", len(names), seconds))
+        for line in log.splitlines():
+            if line.startswith("[convlib.grading]") and "s)" in line:
+                phase = float(line.rsplit("(", 1)[1].split(" s)")[0])
+                label = "  phase 1: sandboxed grading" if "graded with" in line else "  phase 2: nbgrader records grades"
+                rows.append((label, len(names), phase))
+        same_gradebook = gradebook(serial) == gradebook(parallel)
+
+        if args.stock:
+            stock = scratch / "stock"
+            shutil.copytree(base, stock)
+            with open(stock / "nbgrader_config.py", "a") as handle:
+                handle.write(STOCK_PRE)
+            shutil.rmtree(stock / "submitted")
+            chosen = [p for p in sorted((base / "submitted").glob("*-correct"))][: args.stock]
+            loop = [p for p in sorted((base / "submitted").glob("*-infinite_loop"))][:1]
+            for path in chosen:
+                shutil.copytree(path, stock / "submitted" / path.name)
+            seconds, _ = timed([sys.executable, "-m", "nbgrader", "autograde", "hw1", "--force",
+                                f"--CourseDirectory.root={stock}"], stock)
+            rows.append((f"stock nbgrader, {len(chosen)} ordinary submissions", len(chosen), seconds))
+            per_ordinary = seconds / max(len(chosen), 1)
+            if loop:
+                shutil.rmtree(stock / "submitted")
+                shutil.copytree(loop[0], stock / "submitted" / loop[0].name)
+                seconds, _ = timed([sys.executable, "-m", "nbgrader", "autograde", "hw1", "--force",
+                                    f"--CourseDirectory.root={stock}"], stock)
+                rows.append(("stock nbgrader, 1 looping submission", 1, seconds))
+                loops = sum(name == "infinite_loop" for name in names)
+                estimate = per_ordinary * (len(names) - loops) + seconds * loops
+                rows.append((f"stock nbgrader, {len(names)} submissions (extrapolated)", len(names), estimate))
+
+    width = max(len(label) for label, _, _ in rows)
+    print(f"\nhw1 grading benchmark: {len(names)} submissions "
+          f"({names.count('correct')} correct, {sum(n in subs.MISTAKES for n in names)} mistakes, "
+          f"{sum(n in subs.HOSTILE for n in names)} hostile), {os.cpu_count()} CPUs\n")
+    print(f"{'run':<{width}}  {'notebooks':>9}  {'seconds':>8}  {'s/notebook':>10}")
+    for label, count, seconds in rows:
+        print(f"{label:<{width}}  {count:>9}  {seconds:>8.1f}  {seconds / count:>10.3f}")
+    serial_s = next(s for label, _, s in rows if label.startswith("nbgrader autograde"))
+    parallel_s = next(s for label, _, s in rows if label.startswith("convlib autograde"))
+    print(f"\nparallel / serial: {parallel_s / serial_s:.2f}; engine serial == parallel: {same_engine}; "
+          f"gradebooks identical: {same_gradebook}")
+
+    with open(out / "bench_grading.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["run", "notebooks", "seconds"])
+        writer.writerows((label.strip(), count, round(seconds, 2)) for label, count, seconds in rows)
+    (out / "bench_grading.json").write_text(json.dumps(
+        {"students": len(names), "cpus": os.cpu_count(), "rows": rows, "same_gradebook": same_gradebook,
+         "same_engine": same_engine}, indent=1))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
+    labels = [label.strip() for label, _, _ in rows][::-1]
+    axis.barh(labels, [seconds for _, _, seconds in rows][::-1], color="#4477aa")
+    axis.axvline(60, color="#cc6677", linestyle="--", label="target: 100 submissions in 60 s")
+    axis.set_xlabel("seconds (wall clock)")
+    axis.legend(loc="lower right")
+    axis.set_title(f"Grading {len(names)} hw1 submissions on {os.cpu_count()} CPUs")
+    figure.tight_layout()
+    figure.savefig(out / "bench_grading.png", dpi=100)
+    print(f"wrote {out / 'bench_grading.csv'} and {out / 'bench_grading.png'}")
+
+
+if __name__ == "__main__":
+    main()
