@@ -6,6 +6,7 @@ strided view of the padded input, and combine them into the output with
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from convlib._shapes import conv_output_size
 from convlib._validation import as_int_tuple
 
 __all__ = ["max_pool2d", "avg_pool2d"]
+
+Pair = tuple[int, int]
 
 
 def _pool_axis_size(n: int, k: int, stride: int, padding: int, ceil_mode: bool, axis: int) -> int:
@@ -36,8 +39,7 @@ def _pool_axis_size(n: int, k: int, stride: int, padding: int, ceil_mode: bool, 
 
 def _pool_setup(
     x: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: Any
-) -> tuple[np.ndarray, bool, np.dtype, tuple[int, int], tuple[int, int], tuple[int, int],
-           tuple[int, int]]:
+) -> tuple[np.ndarray, bool, np.dtype, Pair, Pair, Pair, Pair]:
     """Check the arguments; return batched data and per-axis kernel/stride/padding/output."""
     x = as_layer_input(x, "x", spatial_ndim=2, allow_complex=False)
     kernel = as_int_tuple(kernel_size, "kernel_size", length=2, minimum=1)
@@ -61,7 +63,8 @@ def _pool_setup(
             kernel, stride, padding, out_shape)
 
 
-def _padded_for_windows(x: np.ndarray, kernel, stride, padding, out_shape, fill: float) -> np.ndarray:
+def _padded_for_windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
+                        out_shape: Pair, fill: float) -> np.ndarray:
     """Pad ``x`` so that every window (ceil mode's last one too) lies inside the array."""
     pads = []
     for n, k, s, p, m in zip(x.shape[2:], kernel, stride, padding, out_shape):
@@ -70,7 +73,7 @@ def _padded_for_windows(x: np.ndarray, kernel, stride, padding, out_shape, fill:
     return pad_spatial(x, tuple(pads), fill=fill)
 
 
-def _taps(xp: np.ndarray, kernel, stride, out_shape):
+def _taps(xp: np.ndarray, kernel: Pair, stride: Pair, out_shape: Pair) -> Iterator[np.ndarray]:
     """The ``kH * kW`` strided views of shape (N, C, H_out, W_out), one per window tap."""
     (kh, kw), (sh, sw), (h_out, w_out) = kernel, stride, out_shape
     for i in range(kh):
