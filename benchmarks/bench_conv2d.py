@@ -33,6 +33,7 @@ import numpy as np
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))  # run as a script from anywhere: use this checkout's convlib
 import convlib  # noqa: E402
+from convlib.timing import best_time  # noqa: E402
 
 RESULTS = REPOSITORY / "benchmarks" / "results"
 
@@ -50,18 +51,6 @@ CASES = [
     ("avg pool N=8 C=64 64x64 k3 s2 p1", "avg_pool2d", (8, 64, 64, 64), 3, dict(stride=2, padding=1)),
 ]
 CONV2D_TARGET = 2.0
-
-
-def min_time(function, *, repeat: int, budget_s: float = 1.0) -> float:
-    """Minimum wall time of ``function()`` in seconds over at least ``repeat`` runs."""
-    function()  # warm-up: caches, thread pools, lazy imports
-    best, runs, start = float("inf"), 0, time.perf_counter()
-    while runs < repeat or (time.perf_counter() - start < budget_s and runs < 10 * repeat):
-        t0 = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - t0)
-        runs += 1
-    return best
 
 
 def flops(op: str, x_shape, weight_shape, out_shape) -> float | None:
@@ -92,7 +81,7 @@ def time_numpy_path(repeat: int) -> tuple[list[dict], list[np.ndarray]]:
     for (name, op, x_shape, weight_shape, kwargs), (x, weight) in zip(CASES, make_inputs()):
         function = getattr(convlib, op)
         results.append(function(x, weight, **kwargs))
-        seconds = min_time(lambda: function(x, weight, **kwargs), repeat=repeat)
+        seconds = best_time(lambda: function(x, weight, **kwargs), repeat=repeat, budget=0.05)
         rows.append(dict(case=name, op=op, convlib_ms=1e3 * seconds,
                          flops=flops(op, x_shape, weight_shape, results[-1].shape)))
     return rows, results
@@ -112,7 +101,7 @@ def time_torch(repeat: int, numpy_results: list[np.ndarray]) -> list[float]:
             expected = function(x, weight, **kwargs).numpy()
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max(),
                                        err_msg=f"convlib differs from torch for {name}")
-            times.append(1e3 * min_time(lambda: function(x, weight, **kwargs), repeat=repeat))
+            times.append(1e3 * best_time(lambda: function(x, weight, **kwargs), repeat=repeat, budget=0.05))
     return times
 
 

@@ -36,6 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import convlib  # noqa: E402
+from convlib.timing import best_times  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -52,35 +53,6 @@ COST_CAPS = {
     "torch conv1d": 3e7,
     "convlib torch": 3e7,
 }
-
-
-def min_times(
-    functions: dict[str, Callable[[], object]], *, repeats: int, budget: float, clock: Callable[[], float]
-) -> dict[str, float]:
-    """Minimum seconds per call of each function, measured in interleaved rounds.
-
-    Every round times each function once (several calls if one is shorter than
-    ~20 ms), so all of them see the same background load; the minimum over the
-    rounds is kept. At least 2 and at most ``repeats`` rounds, fewer when a
-    round would exceed ``budget`` seconds.
-    """
-    numbers, round_seconds = {}, 0.0
-    for name, function in functions.items():
-        start = clock()
-        function()
-        once = clock() - start
-        numbers[name] = max(1, int(0.02 / max(once, 1e-9)))
-        round_seconds += once * numbers[name]
-    rounds = max(2, min(repeats, int(budget * len(functions) / max(round_seconds, 1e-9))))
-    best = dict.fromkeys(functions, math.inf)
-    for _ in range(rounds):
-        for name, function in functions.items():
-            number = numbers[name]
-            start = clock()
-            for _ in range(number):
-                function()
-            best[name] = min(best[name], (clock() - start) / number)
-    return best
 
 
 def candidates(x: np.ndarray, h: np.ndarray) -> dict[str, Callable[[], object]]:
@@ -131,7 +103,7 @@ def run(
                 if error > 1e-9:
                     raise AssertionError(f"{name} is wrong for n={n}, m={m}: relative error {error:.1e}")
                 timed[name] = function
-            row.update(min_times(timed, repeats=repeats, budget=budget, clock=clock))
+            row.update(best_times(timed, repeat=repeats, budget=0.02, clock=clock, max_seconds=budget * len(timed)))
             rows.append(row)
             print(format_row(row), flush=True)
     return rows

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from convlib.timing import best_time
+from convlib.timing import best_time, best_times
 
 
 def test_best_time_reflects_a_known_sleep():
@@ -28,3 +28,17 @@ def test_process_time_clock_counts_cpu_not_sleep():
 def test_bad_arguments_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         best_time(lambda: None, **kwargs)
+
+
+def test_best_times_ranks_a_longer_sleep_above_a_shorter_one():
+    times = best_times({"short": lambda: time.sleep(0.001), "long": lambda: time.sleep(0.01)},
+                       repeat=2, budget=0.001)
+    assert times["short"] < times["long"]
+    assert 0.009 < times["long"] < 0.5
+
+
+def test_max_seconds_caps_the_rounds_but_keeps_two():
+    calls = []
+    best_times({"slow": lambda: (calls.append(None), time.sleep(0.02))}, repeat=50, budget=0.001,
+               max_seconds=0.001)
+    assert len(calls) == 2 + 2     # warm-up and calibration, then two rounds of one call
