@@ -140,11 +140,10 @@ def main() -> None:
         seconds, log = timed([sys.executable, "-m", "convlib.grading.autograde", "hw1",
                               "--workers", str(args.workers)], parallel)
         rows.append((f"convlib autograde, {args.workers} workers (total)", len(names), seconds))
-        for line in log.splitlines():
-            if line.startswith("[convlib.grading]") and "s)" in line:
-                phase = float(line.rsplit("(", 1)[1].split(" s)")[0])
-                label = "  phase 1: sandboxed grading" if "graded with" in line else "  phase 2: nbgrader records grades"
-                rows.append((label, len(names), phase))
+        for line in log.splitlines():  # the sandboxed grading runs while nbgrader records grades
+            if line.startswith("[convlib.grading]") and "graded with" in line:
+                phase = float(line.rsplit("(", 1)[1].split(" s")[0])
+                rows.append(("  of which sandboxed grading (overlapped)", len(names), phase))
         same_gradebook = gradebook(serial) == gradebook(parallel)
 
         if args.stock:

@@ -31,7 +31,7 @@ from typing import Any, Sequence
 from .engine import Grader, NotebookResult, grading_seed, student_cells
 from .preprocessors import load_result, result_path, write_result
 
-__all__ = ["main", "plan_results", "prepare_results", "run_nbgrader", "submitted_notebooks"]
+__all__ = ["main", "marker_path", "plan_results", "prepare_results", "restored_cells", "submitted_notebooks"]
 
 RESULTS_DIRECTORY = "grading_results"
 
@@ -66,7 +66,18 @@ def _release_cells(root: Path, assignment: str, notebook: str) -> dict[str, Any]
 
 
 def restored_cells(notebook: Any, release: dict[str, Any]) -> list[tuple[int, str]]:
-    """The cells the autograder will run: locked cells and cell types restored from the release."""
+    """The cells the autograder will run: locked cells and cell types restored from the release.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> locked = {"nbgrader": {"grade_id": "setup", "locked": True}}
+    >>> release = {"setup": nbformat.v4.new_code_cell("import numpy as np", metadata=locked)}
+    >>> submitted = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("import os; os._exit(0)", metadata=locked)])
+    >>> restored_cells(submitted, release)
+    [(0, 'import numpy as np')]
+    """
     for cell in notebook.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         original = release.get(meta.get("grade_id"))
@@ -88,7 +99,13 @@ class _Plan:
 
 
 def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*") -> _Plan:
-    """Find the submissions whose stored result is missing or stale."""
+    """Find the submissions whose stored result is missing or stale.
+
+    Examples
+    --------
+    >>> plan_results(Path("/nonexistent"), "hw1", Grader("hw1")).counts["submissions"]
+    0
+    """
     import nbformat
 
     plan = _Plan()
@@ -114,7 +131,13 @@ def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*"
 
 
 def marker_path(root: str | os.PathLike, assignment: str) -> Path:
-    """The file that tells nbgrader's preprocessor which results phase 1 is about to write."""
+    """The file that tells nbgrader's preprocessor which results phase 1 is about to write.
+
+    Examples
+    --------
+    >>> marker_path("/course", "hw1").as_posix()
+    '/course/grading_results/hw1/.in_progress.json'
+    """
     return Path(root) / RESULTS_DIRECTORY / assignment / ".in_progress.json"
 
 
@@ -125,6 +148,13 @@ def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 
     ``while_grading()`` is called once the plan is published (the marker file lists
     the result keys about to be written) and before the grading starts: the command
     line starts ``nbgrader autograde`` there, so both phases overlap.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     prepare_results(root, "hw1")
+    {'submissions': 0, 'stored': 0, 'graded': 0, 'unreadable': 0}
     """
     root = Path(root).resolve()
     grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
@@ -151,7 +181,7 @@ def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 
     return plan.counts
 
 
-def run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*", force: bool = True,
+def _run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*", force: bool = True,
                  wait: bool = True):
     """``nbgrader autograde`` from the course root, with this Python's ``bin`` on ``PATH``.
 
@@ -172,7 +202,16 @@ def run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: grade in parallel while nbgrader records the grades."""
+    """Command line: grade in parallel while nbgrader records the grades.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     main(["hw1", "--root", root, "--no-nbgrader", "--workers", "1"])
+    [convlib.grading] 0 submissions: 0 graded with 1 workers, 0 already up to date, 0 unreadable (...)
+    0
+    """
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.autograde", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment", help="e.g. hw1")
@@ -189,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def start_nbgrader() -> None:
         if not args.no_nbgrader:
-            nbgrader.append(run_nbgrader(args.root, args.assignment, student=args.student, wait=False))
+            nbgrader.append(_run_nbgrader(args.root, args.assignment, student=args.student, wait=False))
 
     try:
         counts = prepare_results(args.root, args.assignment, workers=args.workers, student=args.student,

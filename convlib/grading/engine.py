@@ -26,7 +26,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -472,12 +472,3 @@ def _cuda_available() -> bool:
     except ImportError:
         return False
     return bool(torch.cuda.is_available())
-
-
-def grade_paths(assignment: str, paths: Iterable[str | os.PathLike], **options: Any) -> dict[str, NotebookResult]:
-    """Grade notebook files (a convenience for scripts): ``path -> NotebookResult``."""
-    import nbformat
-
-    notebooks = {str(path): student_cells(nbformat.read(str(path), as_version=4)) for path in paths}
-    with Grader(assignment, **options) as grader:
-        return grader.grade_many(notebooks)

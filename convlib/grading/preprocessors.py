@@ -34,7 +34,8 @@ from traitlets import Bool, Float, Integer, Unicode
 from .engine import Grader, NotebookResult, grading_seed, student_cells
 from .spec import load_assignment
 
-__all__ = ["TrustedExecute", "load_result", "result_path", "write_result"]
+__all__ = ["RemoveInstructorNotes", "TrustedExecute", "load_result", "result_path", "wait_for_result",
+           "write_result"]
 
 _GRADERS: dict[tuple[Any, ...], Grader] = {}
 
@@ -48,7 +49,7 @@ def _close_graders() -> None:
 atexit.register(_close_graders)
 
 
-def get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: float = 1.0) -> Grader:
+def _get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: float = 1.0) -> Grader:
     """A :class:`Grader` for ``assignment``, started once per process and reused."""
     key = (assignment, str(root), workers, time_scale, grading_seed(root))
     if key not in _GRADERS:
@@ -69,7 +70,18 @@ def result_path(root: str | os.PathLike, results_directory: str, assignment: str
 
 
 def write_result(path: Path, key: str, result: NotebookResult) -> None:
-    """Write a result atomically (an interrupted run never leaves half a file)."""
+    """Write a result atomically (an interrupted run never leaves half a file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "hw1" / "ada" / "hw1.json"
+    ...     write_result(path, "key-1", NotebookResult({}, {2: "SyntaxError"}))
+    ...     same, stale = load_result(path, "key-1"), load_result(path, "key-2")
+    >>> same.cell_errors, stale
+    ({2: 'SyntaxError'}, None)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"key": key, "result": result.as_dict()}, indent=1, sort_keys=True)
     temporary = path.with_suffix(f".tmp{os.getpid()}")
@@ -78,7 +90,13 @@ def write_result(path: Path, key: str, result: NotebookResult) -> None:
 
 
 def load_result(path: Path, key: str | None = None) -> NotebookResult | None:
-    """The stored result at ``path`` if it exists (and has ``key``, when given)."""
+    """The stored result at ``path`` if it exists (and has ``key``, when given); see :func:`write_result`.
+
+    Examples
+    --------
+    >>> load_result(Path("/nonexistent.json")) is None
+    True
+    """
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -139,7 +157,7 @@ def _error(name: str, text: str) -> NotebookNode:
     return from_dict({"output_type": "error", "ename": name, "evalue": text, "traceback": [f"{name}: {text}"]})
 
 
-def write_outputs(nb: NotebookNode, result: NotebookResult, grade_ids: dict[str, str]) -> None:
+def _write_outputs(nb: NotebookNode, result: NotebookResult, grade_ids: dict[str, str]) -> None:
     """Replace every code cell's outputs by the trusted grader's (feedback and score)."""
     first_graded = True
     errors = {index: result.cell_errors[k] for k, (index, _) in enumerate(student_cells(nb))
@@ -195,7 +213,7 @@ class TrustedExecute(NbGraderPreprocessor):
             self.log.warning("No convlib.grading spec for %s: running nbgrader's Execute", assignment)
             return Execute(config=self.config, parent=self.parent).preprocess(nb, resources)
         root = self._course_root()
-        grader = get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale)
+        grader = _get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale)
         cells = student_cells(nb)
         key = grader.cache_key(cells)
         path = result_path(root, self.results_directory, assignment, student, notebook)
@@ -209,7 +227,7 @@ class TrustedExecute(NbGraderPreprocessor):
             write_result(path, key, result)
         else:
             self.log.info("Using the stored result of %s/%s/%s", assignment, student, notebook)
-        write_outputs(nb, result, {f.grade_id: f.name for f in spec.functions})
+        _write_outputs(nb, result, {f.grade_id: f.name for f in spec.functions})
         return nb, resources
 
 

@@ -101,7 +101,21 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> 
 
 
 def write_report(report: ClassReport, out: str | Path) -> list[Path]:
-    """Write ``scores.csv``, ``mistakes.csv``, ``summary.md`` and ``report.png`` into ``out``."""
+    """Write ``scores.csv``, ``mistakes.csv``, ``summary.md`` and ``report.png`` into ``out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> report = ClassReport({"hw1": [("ada", 9.5, 10.0), ("bob", 6.0, 10.0)]},
+    ...                      Counter({("hw1", "convolve", "kernel not flipped"): 1}))
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = write_report(report, out)
+    ...     rows = (Path(out) / "mistakes.csv").read_text().splitlines()
+    >>> [path.name for path in paths]
+    ['scores.csv', 'mistakes.csv', 'summary.md', 'report.png']
+    >>> rows[1]
+    'hw1,convolve,kernel not flipped,1'
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -159,7 +173,20 @@ def write_report(report: ClassReport, out: str | Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: write the class report of the course at ``--root``."""
+    """Command line: write the class report of the course at ``--root``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     code = main(["--root", root, "--out", root])
+    /.../scores.csv
+    /.../mistakes.csv
+    /.../summary.md
+    /.../report.png
+    >>> code
+    0
+    """
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=".", help="the course root (where gradebook.db is)")

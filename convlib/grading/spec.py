@@ -79,7 +79,16 @@ class FunctionSpec:
     compare: Callable[..., str | None] | None = None
 
     def build_cases(self, rng: Any = None) -> list[Case]:
-        """The cases: ``cases(rng)`` if ``cases`` takes an argument, else ``cases()``."""
+        """The cases: ``cases(rng)`` if ``cases`` takes an argument, else ``cases()``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> spec = load_assignment("hw1").function("poly_multiply")
+        >>> cases = spec.build_cases(np.random.default_rng(0))
+        >>> cases[0].name, cases[0].visible
+        ('(1 + x)(1 - x) = 1 - x^2', True)
+        """
         if inspect.signature(self.cases).parameters:
             return list(self.cases(rng))
         return list(self.cases())
@@ -97,7 +106,13 @@ class Assignment:
     preload: tuple[str, ...] = ()
 
     def function(self, name: str) -> FunctionSpec:
-        """The :class:`FunctionSpec` called ``name`` (``KeyError`` if there is none)."""
+        """The :class:`FunctionSpec` called ``name`` (``KeyError`` if there is none).
+
+        Examples
+        --------
+        >>> load_assignment("hw1").function("convolve").points
+        3
+        """
         for spec in self.functions:
             if spec.name == name:
                 return spec
