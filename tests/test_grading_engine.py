@@ -173,3 +173,11 @@ def test_gpu_checks_run_on_cuda_and_check_the_device():
         wrong_device = grader.grade_cells(CPU_DOUBLE).functions["double"]
     assert (good.score, good.passed, good.total, good.gpu_skipped) == (1.0, 4, 4, 0)
     assert (wrong_device.passed, wrong_device.labels) == (2, ["wrong device"])
+
+
+@pytest.mark.skipif(_cuda_available(), reason="needs a machine without CUDA (CUDA machines run the GPU checks)")
+def test_cuda_failing_to_start_in_the_sandbox_costs_no_points():
+    with Grader(TORCH_DEMO, cuda=True) as grader:  # told to run CUDA cases where CUDA cannot start
+        verdict = grader.grade_cells(GOOD_DOUBLE).functions["double"]
+    assert (verdict.score, verdict.passed, verdict.total, verdict.gpu_skipped) == (1.0, 2, 2, 2)
+    assert "CUDA could not start" in verdict.feedback

@@ -148,11 +148,19 @@ def _child(job: dict[str, Any], inputs: dict[str, Any], write_fd: int, workdir: 
         limits = job["limits"]
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file"], limits["max_file"]))
-        data_now = _vm_data_bytes()
-        data_limit = data_now + int(limits["memory_mb"]) * 2**20
-        resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
         cpu_budget = int(limits["job_cpu"]) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_budget, cpu_budget))
+        name = job["function"]
+        cases = [inputs[name][k] for k in job["cases"]]
+        if any(case["device"].startswith("cuda") for case in cases):
+            emit(b"U", {})  # CUDA's own start-up, before any student code and memory limit
+            import torch
+
+            torch.zeros(1, device="cuda")
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+        data_limit = _vm_data_bytes() + int(limits["memory_mb"]) * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
 
         _state.IN_SANDBOX = True
         GuardState.report = lambda path: emit(b"F", {"path": path})
@@ -174,15 +182,6 @@ def _child(job: dict[str, Any], inputs: dict[str, Any], write_fd: int, workdir: 
         if len(sys.modules) != job.get("modules", 0):  # the cells imported more: guard it too
             install_guards(forbidden)
 
-        name = job["function"]
-        cases = [inputs[name][k] for k in job["cases"]]
-        if any(case["device"].startswith("cuda") for case in cases):
-            emit(b"U", {})
-            import torch
-
-            torch.zeros(1, device="cuda")
-            torch.backends.cuda.matmul.allow_tf32 = False
-            torch.backends.cudnn.allow_tf32 = False
         function = namespace.get(name)
         if not callable(function):
             emit(b"M", {"defined": name in namespace, "type": type(function).__name__})
@@ -289,6 +288,8 @@ class _Job:
             return None
         cpu_limit = limits["case_cpu"] if kind == "case" else limits["cell_cpu"]
         wall_limit = limits["case_wall"] if kind == "case" else limits["cell_wall"]
+        if kind == "setup":  # CUDA's start-up can take a while on a cold GPU
+            cpu_limit, wall_limit = 5 * cpu_limit, 5 * wall_limit
         self.cpu = _cpu_seconds(self.pid)
         if self.cpu - self.phase_cpu > cpu_limit or time.monotonic() - self.phase_wall > wall_limit:
             return "timeout"

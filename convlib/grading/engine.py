@@ -416,6 +416,14 @@ class Grader:
             return
         phase, index = (header.get("phase") or ["start", None])[:2]
         reason = header.get("end")
+        if phase == "setup":  # CUDA failed to start in the sandbox: the machine's fault, not the student's
+            for k in task.remaining():
+                if self.cases[spec.name][k].device.startswith("cuda"):
+                    task.outcomes[k] = Outcome(self.cases[spec.name][k].name, GPU_SKIPPED)
+            note = "CUDA could not start in the grading sandbox, so the GPU checks were not counted."
+            if note not in task.notes:
+                task.notes.append(note)
+            return
         if phase == "cell" and index is not None and int(index) not in student.skip:
             student.skip.add(int(index))
             what = ("did not finish within its time limit" if reason == "timeout"
