@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book test bench clean
+.PHONY: venv book test bench clean release grade report
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_convolve1d.py
 	$(BIN)/python benchmarks/bench_conv2d.py
+
+# --- homework (nbgrader; the repository root is the course root) -------------------------
+# make release hw=hw1 | make grade hw=hw1 workers=2 | make report
+release: $(STAMP)
+	$(BIN)/nbgrader generate_assignment $(hw) --force
+
+grade: $(STAMP)
+	$(BIN)/python -m convlib.grading.autograde $(hw) --workers $(or $(workers),2)
+
+report: $(STAMP)
+	$(BIN)/python -m convlib.grading.report
 
 clean:
 	rm -rf _build
