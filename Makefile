@@ -27,7 +27,7 @@ assets: $(STAMP)
 
 # CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore)
 book: $(STAMP) assets
-	CONVLIB_STATIC=1 PYTHONPATH=$(CURDIR) $(BIN)/jupyter-book build book --config _config.yml \
+	CONVLIB_STATIC=1 $(BIN)/jupyter-book build book --config _config.yml \
 		--path-output . -W -n --keep-going
 	@echo "The site is in _build/html: open _build/html/index.html, or run 'make serve'."
 
