@@ -23,7 +23,21 @@ __all__ = ["DigitsSplit", "load_digits_split", "make_digits_cnn", "train_classif
 
 
 class DigitsSplit(NamedTuple):
-    """Training and test halves of the digits data (images scaled to [0, 1])."""
+    """Training and test halves of the digits data (images scaled to [0, 1]).
+
+    Attributes
+    ----------
+    train_images, test_images : ndarray of shape (n, 1, 8, 8)
+        float32 images, one channel.
+    train_labels, test_labels : ndarray of shape (n,)
+        The digit shown, 0 to 9.
+
+    Examples
+    --------
+    >>> split = load_digits_split()
+    >>> split.train_images.shape[1:], split.train_labels.shape == split.train_images.shape[:1]
+    ((1, 8, 8), True)
+    """
 
     train_images: np.ndarray
     train_labels: np.ndarray

@@ -209,6 +209,19 @@ class StaticExplorer:
         Distinct PNG frames.
     frame_of : list of int
         For each combination of value indices (row-major over ``params``), its frame.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> def draw(n):
+    ...     fig, ax = plt.subplots(figsize=(2, 1))
+    ...     ax.plot(range(n))
+    ...     return fig
+    >>> explorer = explore(draw, n=[2, 3, 4], static=True)
+    >>> type(explorer).__name__, explorer.n_frames
+    ('StaticExplorer', 3)
+    >>> "<input" in explorer._repr_html_()
+    True
     """
 
     def __init__(
