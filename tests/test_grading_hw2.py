@@ -11,14 +11,11 @@
 """
 from __future__ import annotations
 
-import nbformat
 import numpy as np
 import pytest
 import scipy.signal
 
-from _homework import (ROOT, generated_release, graded_mutations, mutation_ids,
-                       release_problems, solution_notebook)
-from convlib.grading.engine import Grader, student_cells
+from _homework import HomeworkSuite
 from convlib.grading.spec import load_assignment
 
 HW = "hw2"
@@ -70,55 +67,12 @@ MUTATIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def grader():
-    with Grader(HW) as grader:
-        yield grader
+class TestHw2(HomeworkSuite):
+    """The solution, the mutations and the release of hw2: the checks shared by every homework."""
 
-
-@pytest.fixture(scope="module")
-def mutation_results(grader):
-    return graded_mutations(grader, solution_notebook(HW), MUTATIONS)
-
-
-def test_solution_notebook_scores_full_marks_on_every_case(grader):
-    result = grader.grade_cells(student_cells(solution_notebook(HW)))
-    assert not result.cell_errors
-    assert set(result.functions) == {spec.name for spec in ASSIGNMENT.functions}
-    for spec in ASSIGNMENT.functions:
-        graded = result.functions[spec.name]
-        assert graded.total >= 8, f"{spec.name}: too few cases"
-        assert (graded.passed, graded.score) == (graded.total, spec.points), graded.feedback
-
-
-def test_every_mistake_of_the_spec_has_a_mutation():
-    declared = {(spec.name, mistake.name) for spec in ASSIGNMENT.functions for mistake in spec.mistakes}
-    assert declared == set(MUTATIONS)
-
-
-@pytest.mark.parametrize("function, mistake", list(MUTATIONS), ids=mutation_ids(MUTATIONS))
-def test_mutated_solution_is_diagnosed_as_its_mistake(mutation_results, function, mistake):
-    graded = mutation_results[function, mistake]
-    points = ASSIGNMENT.function(function).points
-    assert graded.score < points, graded.feedback
-    assert graded.labels[0] == mistake, graded.feedback
-    assert f"Most likely mistake: {mistake}" in graded.feedback
-
-
-@pytest.mark.slow  # runs nbgrader generate_assignment
-def test_release_has_no_solution_scores_zero_and_is_up_to_date(grader, tmp_path):
-    release = generated_release(HW, tmp_path)
-    assert release_problems(solution_notebook(HW), release) == []
-    result = grader.grade_cells(student_cells(release))
-    for spec in ASSIGNMENT.functions:
-        graded = result.functions[spec.name]
-        assert graded.score == 0, graded.feedback
-        assert graded.passed == 0
-    committed = ROOT / "exercises" / HW / f"{HW}.ipynb"
-    assert committed.is_file(), "run `nbgrader generate_assignment hw2 --force` from the repo root"
-    want = [(cell.cell_type, cell.source) for cell in release.cells]
-    have = [(cell.cell_type, cell.source) for cell in nbformat.read(str(committed), as_version=4).cells]
-    assert have == want, "exercises/hw2 is out of date: regenerate it with nbgrader generate_assignment"
+    hw = HW
+    mutations = MUTATIONS
+    min_cases = 8
 
 
 @pytest.mark.parametrize("function, oracle", [
