@@ -32,6 +32,7 @@ from convlib._validation import (
     check_method,
     check_mode,
     check_same_ndim,
+    mode_window,
     valid_swap_needed,
 )
 from convlib._vectorized import convolve_vectorized
@@ -49,8 +50,8 @@ def _numpy_convolve_1d(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray:
     """1-D direct sums by ``numpy.convolve`` (what ``auto`` runs for 'direct' in 1-D)."""
     if mode == "same" and h.shape[0] > x.shape[0]:
         # numpy's 'same' keeps the longer operand's length; scipy's keeps x's
-        start = (h.shape[0] - 1) // 2
-        return np.convolve(x, h)[start : start + x.shape[0]]
+        ((start, length),) = mode_window(x.shape, h.shape, mode)
+        return np.convolve(x, h)[start : start + length]
     return np.convolve(x, h, mode)
 
 
