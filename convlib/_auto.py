@@ -17,6 +17,15 @@ OpenBLAS), with ``benchmarks/bench_convolve1d.py`` checking the result against
   transforms), plus page faults on the fresh memory it needs. A long 1-D
   signal is processed by overlap-add in blocks (see :mod:`convlib._fft`),
   which keeps the memory small and the cost linear in the signal length.
+  Large overlap-adds (:func:`convlib._fft.overlap_add_threads`) run their
+  blocks on several threads (NumPy's FFT releases the GIL). The model counts
+  only a conservative part of the ideal speed-up (:data:`COSTS`
+  ``"fft_thread_gain"``: two threads measured 1.0-1.4x faster than one while
+  other processes shared the two cores, 1.5-2x on idle cores). The *choice*
+  uses the single-thread estimate (``threads=1``): near the crossover with
+  ``numpy.convolve`` (e.g. n = 1e6, m = 30) a second thread that finds its
+  core busy gains nothing, and picking the FFT there would make ``auto``
+  slower than scipy. Threads thus only speed up problems the FFT wins anyway.
 * **vectorized** (im2col) copies ``k`` numbers per output sample; it is the
   clearest fast formulation to teach but rarely the fastest, and the model
   knows it.
@@ -32,7 +41,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from convlib._fft import next_fast_len, overlap_add_block_length, use_overlap_add
+from convlib._fft import next_fast_len, overlap_add_block_length, overlap_add_threads, use_overlap_add
 from convlib._validation import as_numeric_array, check_mode, check_same_ndim, valid_swap_needed
 
 __all__ = ["COSTS", "choose_method", "estimate_seconds"]
@@ -52,6 +61,10 @@ COSTS = {
     # FFT: per L*log2(L) of one transform, and a fixed cost per call
     "fft_per_nlogn": 0.4e-9,
     "fft_call": 15e-6,
+    # overlap-add on threads: each extra thread adds this fraction of one thread's speed ...
+    "fft_thread_gain": 0.3,
+    # ... and handing the blocks to the pool costs this, per thread
+    "fft_thread_call": 30e-6,
     # page faults on fresh memory (above ~128 KB), per byte
     "page_fault_per_byte": 1.5e-6 / 4096,
 }
@@ -83,7 +96,9 @@ def _fft_seconds(length: int) -> float:
     )
 
 
-def estimate_seconds(x_shape: tuple[int, ...], h_shape: tuple[int, ...], mode: str) -> dict[str, float]:
+def estimate_seconds(
+    x_shape: tuple[int, ...], h_shape: tuple[int, ...], mode: str, *, threads: int | None = None
+) -> dict[str, float]:
     """Predicted run time of each NumPy method for float64 operands of these shapes.
 
     Parameters
@@ -93,6 +108,9 @@ def estimate_seconds(x_shape: tuple[int, ...], h_shape: tuple[int, ...], mode: s
         the input in 'valid' mode).
     mode : {'full', 'same', 'valid'}
         The output mode.
+    threads : int, optional
+        Threads a 1-D overlap-add may use (default: as many as it would,
+        :func:`convlib._fft.overlap_add_threads`); ``1`` for the serial estimate.
 
     Returns
     -------
@@ -124,7 +142,15 @@ def estimate_seconds(x_shape: tuple[int, ...], h_shape: tuple[int, ...], mode: s
         block = overlap_add_block_length(shorter)
         blocks = math.ceil(longer / (block - shorter + 1))
         per_block = 2 * (COSTS["fft_per_nlogn"] * block * math.log2(block) + 2e-6)
-        fft = blocks * per_block + outputs * 8 * COSTS["page_fault_per_byte"] + COSTS["fft_call"]
+        if threads is None:
+            threads = overlap_add_threads(blocks, block, shorter)
+        speed_up = 1 + COSTS["fft_thread_gain"] * (threads - 1)
+        fft = (
+            blocks * per_block / speed_up
+            + (threads > 1) * threads * COSTS["fft_thread_call"]
+            + outputs * 8 * COSTS["page_fault_per_byte"]
+            + COSTS["fft_call"]
+        )
     else:
         length = math.prod(next_fast_len(n + k - 1) for n, k in zip(x_shape, h_shape))
         fft = 3 * _fft_seconds(length)
@@ -190,7 +216,7 @@ def _choose(x: np.ndarray, h: np.ndarray, mode: str) -> str:
     """:func:`choose_method` for checked arrays (the hot path of ``convolve``)."""
     if x.ndim == 1 and (h.shape[0] <= SHORT_KERNEL or x.shape[0] * h.shape[0] <= SMALL_1D):
         return "direct"  # numpy.convolve: cheaper than the three FFT calls alone
-    costs = estimate_seconds(x.shape, h.shape, mode)
+    costs = estimate_seconds(x.shape, h.shape, mode, threads=1)  # see the module docstring
     best = min(costs, key=costs.__getitem__)
     if best == "fft" and (x.dtype.kind in "iub" or h.dtype.kind in "iub") and not _fft_is_exact(x, h):
         costs.pop("fft")

@@ -29,6 +29,17 @@ def test_integers_that_float64_cannot_hold_exactly_never_go_to_the_fft():
     assert choose_method(np.ones(10**5, dtype=np.int64), np.ones(1000, dtype=np.int64)) == "fft"
 
 
+def test_threaded_overlap_add_is_predicted_faster_but_never_moves_the_direct_fft_crossover(monkeypatch):
+    grid = [(n, m) for n in (10**4, 10**5, 10**6) for m in (10, 30, 100, 300)]
+    monkeypatch.setenv("CONVLIB_NUM_THREADS", "1")
+    serial_choices = [choose_method(np.ones(n), np.ones(m)) for n, m in grid]
+    assert estimate_seconds((10**6,), (1000,), "full") == estimate_seconds((10**6,), (1000,), "full", threads=1)
+    monkeypatch.setenv("CONVLIB_NUM_THREADS", "2")
+    threaded = estimate_seconds((10**6,), (1000,), "full")
+    assert threaded["fft"] < estimate_seconds((10**6,), (1000,), "full", threads=1)["fft"]
+    assert [choose_method(np.ones(n), np.ones(m)) for n, m in grid] == serial_choices
+
+
 def test_choice_is_made_after_the_valid_mode_swap():
     assert choose_method(np.ones(3), np.ones(10**5), "valid") == choose_method(np.ones(10**5), np.ones(3), "valid")
 

@@ -1,5 +1,6 @@
 """convlib._fft: fftconvolve against scipy.signal.fftconvolve, fast lengths, overlap-add."""
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -7,7 +8,16 @@ import scipy.fft
 import scipy.signal
 
 from convlib import fftconvolve
-from convlib._fft import convolve_fft, next_fast_len, overlap_add, overlap_add_block_length, use_overlap_add
+from convlib._fft import (
+    PARALLEL_MIN_POINTS,
+    convolve_fft,
+    fft_threads,
+    next_fast_len,
+    overlap_add,
+    overlap_add_block_length,
+    overlap_add_threads,
+    use_overlap_add,
+)
 
 
 def is_five_smooth(value):
@@ -119,6 +129,71 @@ def test_block_length_is_fast_and_holds_several_kernels():
         block = overlap_add_block_length(m)
         assert is_five_smooth(block) and block >= 4 * m and block >= 16384
     assert use_overlap_add(10**6, 300) and not use_overlap_add(10**4, 300)
+
+
+@pytest.mark.parametrize("n,m,block", [(100_000, 300, None), (60_000, 10_000, None), (5_000, 37, 128), (3_001, 7, 16)])
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_threaded_overlap_add_is_bit_identical_to_the_serial_path_and_matches_scipy(n, m, block, threads):
+    rng = np.random.default_rng(n + m)
+    x, h = rng.standard_normal(n), rng.standard_normal(m)
+    full = scipy.signal.convolve(x, h, method="direct" if n * m < 10**6 else "fft")
+    for start, length in [(0, n + m - 1), (0, 1), (n + m - 2, 1), (n // 3, n // 2)]:
+        serial = overlap_add(x, h, window=(start, length), block_length=block, threads=1)
+        threaded = overlap_add(x, h, window=(start, length), block_length=block, threads=threads)
+        np.testing.assert_array_equal(threaded, serial)
+        np.testing.assert_allclose(threaded, full[start:start + length], atol=1e-10 * np.abs(full).max())
+
+
+def test_threaded_overlap_add_keeps_complex_and_single_precision():
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(20_000) + 1j * rng.standard_normal(20_000)).astype(np.complex64)
+    h = rng.standard_normal(300).astype(np.float32)
+    threaded = overlap_add(x, h, block_length=1024, threads=2)
+    assert threaded.dtype == np.complex64
+    np.testing.assert_array_equal(threaded, overlap_add(x, h, block_length=1024, threads=1))
+    np.testing.assert_allclose(threaded, np.convolve(x.astype(complex), h.astype(float)), atol=1e-3)
+
+
+def test_blocks_that_three_overlap_are_added_serially_for_the_same_rounding():
+    rng = np.random.default_rng(5)
+    x, h = rng.standard_normal(4000), rng.standard_normal(50)
+    assert overlap_add_threads(100, 64, 50) == 1  # 15 new samples per block, 49 overlapping
+    np.testing.assert_array_equal(overlap_add(x, h, block_length=64, threads=4),
+                                  overlap_add(x, h, block_length=64, threads=1))
+
+
+def test_threads_are_used_only_for_large_problems(monkeypatch):
+    monkeypatch.setenv("CONVLIB_NUM_THREADS", "4")
+    assert overlap_add_threads(1, 1 << 20, 300) == 1
+    assert overlap_add_threads(3, PARALLEL_MIN_POINTS // 4, 300) == 1
+    assert overlap_add_threads(3, PARALLEL_MIN_POINTS, 300) == 3
+    assert overlap_add_threads(63, 16384, 300) == 4
+
+
+def test_thread_count_comes_from_the_environment_or_the_cores(monkeypatch):
+    monkeypatch.delenv("CONVLIB_NUM_THREADS", raising=False)
+    assert fft_threads() == (os.cpu_count() or 1)
+    monkeypatch.setenv("CONVLIB_NUM_THREADS", "3")
+    assert fft_threads() == 3
+    for bad in ["0", "two", "-1"]:
+        monkeypatch.setenv("CONVLIB_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match="CONVLIB_NUM_THREADS"):
+            fft_threads()
+
+
+def test_overlap_add_refuses_a_bad_thread_count():
+    for bad in [0, -2, 1.5, True]:
+        with pytest.raises(ValueError, match="threads"):
+            overlap_add(np.ones(10), np.ones(3), threads=bad)
+
+
+def test_convolve_fft_gives_the_same_bits_with_one_thread_or_several(monkeypatch):
+    rng = np.random.default_rng(6)
+    x, h = rng.standard_normal(300_000), rng.standard_normal(1000)
+    monkeypatch.setenv("CONVLIB_NUM_THREADS", "1")
+    serial = convolve_fft(x, h, "same")
+    monkeypatch.setenv("CONVLIB_NUM_THREADS", "2")
+    np.testing.assert_array_equal(convolve_fft(x, h, "same"), serial)
 
 
 @pytest.mark.parametrize("n,m", [(5, 3), (3, 5)])
