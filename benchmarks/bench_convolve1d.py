@@ -4,11 +4,12 @@ Times ``convlib.convolve`` with each method against ``scipy.signal.convolve``
 (method='auto'), ``numpy.convolve`` and ``torch.nn.functional.conv1d`` (float64,
 on the CPU, tensors prepared in advance) over a grid of signal lengths (10 to
 10^6) and kernel lengths (3 to 10^4), mode 'full'. Every timing is the minimum
-over several repeats of this process's CPU time by default (``--clock wall``
-for elapsed time): the course machine's cores are shared, and CPU time leaves
-out the time spent waiting for other processes; the minimum is the least
-disturbed run and all methods are timed in interleaved rounds, so they
-see the same background load. Ratios are relative to scipy's auto in the same run.
+over several repeats of elapsed (wall-clock) time by default: convlib's
+overlap-add runs its blocks on several threads (``CONVLIB_NUM_THREADS``,
+default the CPU count), and this process's CPU time (``--clock cpu``) would add
+up the time of all of them. The minimum is the least disturbed run and all
+methods are timed in interleaved rounds, so they see the same background load
+of the shared cores. Ratios are relative to scipy's auto in the same run.
 
 O(n*m) methods are skipped where n*m exceeds their cost cap (:data:`COST_CAPS`);
 the table says "skip" there. torch runs with one thread by default
@@ -36,6 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import convlib  # noqa: E402
+from convlib._fft import fft_threads  # noqa: E402
 from convlib.timing import best_times  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -212,9 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch CPU threads (default 1: on shared cores torch's thread pool stalls for "
                              "milliseconds on small problems)")
-    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
-                        help="cpu: this process's CPU time (user + system, all its threads), robust when other "
-                             "processes share the cores; wall: elapsed time")
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="wall",
+                        help="wall (default): elapsed time, what a user waits for (convlib's FFT may use several "
+                             "threads); cpu: this process's CPU time (user + system, summed over all its threads)")
     args = parser.parse_args(argv)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     import torch
@@ -222,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.torch_threads)
     signals, kernels = (QUICK_SIGNALS, QUICK_KERNELS) if args.quick else (FULL_SIGNALS, FULL_KERNELS)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores (possibly shared), "
-          f"numpy {np.__version__}, torch threads {args.torch_threads}, clock {args.clock}, "
+          f"numpy {np.__version__}, torch threads {args.torch_threads}, convlib FFT threads up to {fft_threads()}, "
+          f"clock {args.clock}{' (elapsed: threads run in parallel)' if args.clock == 'wall' else ' (summed over threads)'}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; times: min of repeats; "
           f"ratios: time / scipy auto (< 1 is faster)")
     print(header())

@@ -186,9 +186,11 @@ def fft_threads() -> int:
 
 
 #: Overlap-add runs on threads only when its blocks hold at least this many
-#: transform points in all (about 1 ms of transforms): below, handing work to
-#: threads costs a noticeable part of the time saved.
-PARALLEL_MIN_POINTS = 1 << 17
+#: transform points in all (about 0.5 ms of transforms; measured with another
+#: process loading both cores, two threads took 0.55-0.8 of one thread's time
+#: from 4 blocks of 16384 points up): below, handing work to threads costs a
+#: noticeable part of the time saved.
+PARALLEL_MIN_POINTS = 1 << 16
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -257,24 +259,61 @@ def _thread_buffers(fft_length: int, segment_dtype: np.dtype, spectrum_h: np.nda
     return _buffers.arrays
 
 
+class _BlockQueue:
+    """Blocks of one overlap-add, handed out one at a time to whichever thread asks first.
+
+    Dynamic hand-out keeps all threads busy when one of them loses its core to
+    another process (a fixed split would wait for the slowest thread). Each
+    block adds its samples before the next block's start to ``out`` and keeps
+    the rest, the part the next block also adds to, as a tail that the caller
+    adds once all blocks are done: so no two threads write the same samples,
+    and as each sample is a sum of at most two numbers, whose order does not
+    matter, the result is bit for bit the serial one.
+    """
+
+    def __init__(self, starts: range) -> None:
+        self._starts = iter(starts)
+        self._in_flight = 0
+        self._condition = threading.Condition()
+        self.tails: list[tuple[int, np.ndarray]] = []
+        self.errors: list[BaseException] = []
+
+    def claim(self) -> int | None:
+        """The next block's start (now in flight), or None when all are taken."""
+        with self._condition:
+            start = next(self._starts, None)
+            if start is not None:
+                self._in_flight += 1
+            return start
+
+    def finish(self, tail: tuple[int, np.ndarray] | None) -> None:
+        with self._condition:
+            if tail is not None:
+                self.tails.append(tail)
+            self._in_flight -= 1
+            self._condition.notify_all()
+
+    def wait(self) -> None:
+        """Wait until every claimed block is finished (call once ``claim`` returned None)."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._in_flight == 0)
+
+
 def _overlap_add_blocks(
     x: np.ndarray,
     spectrum_h: np.ndarray,
     out: np.ndarray,
-    starts: range,
+    starts: range | _BlockQueue,
     *,
     fft_length: int,
+    step: int,
     window: tuple[int, int],
-    split_at: int | None = None,
     in_pool: bool = True,
-) -> tuple[int, np.ndarray] | None:
-    """Add the blocks of ``x`` starting at ``starts`` into ``out``; return the part beyond ``split_at``.
+) -> None:
+    """Add the blocks of ``x`` starting at ``starts`` (a range: serially, in order) into ``out``.
 
-    Output samples at or after ``split_at`` (the start of the next thread's
-    blocks) are not added to ``out`` but returned as ``(offset, values)``, for
-    the caller to add once both threads are done (so no two threads ever write
-    the same samples). A sum of two numbers does not depend on their order, so
-    the result is bit for bit the serial one.
+    With a :class:`_BlockQueue`, blocks are claimed from it until none is left
+    and each block's tail is handed to the queue instead of added to ``out``.
     """
     n = x.shape[0]
     start, length = window
@@ -283,24 +322,32 @@ def _overlap_add_blocks(
     segment_dtype = np.result_type(x.dtype, out.dtype)
     buffers = _thread_buffers if in_pool else _new_buffers
     segment, spectrum, piece = buffers(fft_length, segment_dtype, spectrum_h, out.dtype)
-    step = starts.step
-    tail = None
-    for i in starts:
-        count = min(step, n - i)
-        segment[:count] = x[i : i + count]
-        segment[count:] = 0
-        forward(segment, out=spectrum)
-        spectrum *= spectrum_h
-        inverse(spectrum, fft_length, out=piece)
-        lo = max(i, start)
-        hi = min(i + fft_length, start + length)
-        if split_at is not None and hi > split_at:
-            middle = max(lo, split_at)
-            tail = (middle - start, piece[middle - i : hi - i].copy())
-            hi = middle
-        if hi > lo:
-            out[lo - start : hi - start] += piece[lo - i : hi - i]
-    return tail
+    queue = starts if isinstance(starts, _BlockQueue) else None
+    blocks = iter(queue.claim, None) if queue is not None else iter(starts)
+    for i in blocks:
+        tail = None
+        try:
+            count = min(step, n - i)
+            segment[:count] = x[i : i + count]
+            segment[count:] = 0
+            forward(segment, out=spectrum)
+            spectrum *= spectrum_h
+            inverse(spectrum, fft_length, out=piece)
+            lo = max(i, start)
+            hi = min(i + fft_length, start + length)
+            if queue is not None and hi > i + step:
+                middle = max(lo, i + step)
+                tail = (middle - start, piece[middle - i : hi - i].copy())
+                hi = middle
+            if hi > lo:
+                out[lo - start : hi - start] += piece[lo - i : hi - i]
+        except BaseException as error:
+            if queue is not None:
+                queue.errors.append(error)
+            raise
+        finally:
+            if queue is not None:
+                queue.finish(tail)
 
 
 def overlap_add(
@@ -329,8 +376,9 @@ def overlap_add(
         length (never longer than the default).
     threads : int, optional
         Threads that transform blocks in parallel (default:
-        :func:`overlap_add_threads`). Each thread takes a contiguous run of
-        blocks; the block boundaries, and so the result, are bit for bit those
+        :func:`overlap_add_threads`). This thread and ``threads - 1`` pool
+        threads take the blocks one at a time; the block boundaries are the
+        same for any number of threads, and the result is bit for bit that
         of the serial path (``threads=1``) whenever a sample gets contributions
         from at most two blocks (``block_length >= 2 * k - 2``); otherwise the
         blocks are done serially.
@@ -372,26 +420,21 @@ def overlap_add(
     elif step < k - 1:
         threads = 1  # a sample gets three or more contributions: keep the serial order
     threads = min(threads, len(starts))
+    window = (start, length)
     if threads <= 1:
-        _overlap_add_blocks(x, spectrum_h, out, starts, fft_length=fft_length, window=(start, length), in_pool=False)
+        _overlap_add_blocks(x, spectrum_h, out, starts, fft_length=fft_length, step=step, window=window, in_pool=False)
         return out
-    # contiguous runs of blocks, as equal as possible; each thread keeps its own buffers
-    bounds = [len(starts) * t // threads for t in range(threads + 1)]
-    runs = [starts[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    pool = _thread_pool(threads)
-    futures = [
-        pool.submit(
-            _overlap_add_blocks, x, spectrum_h, out, run,
-            fft_length=fft_length, window=(start, length),
-            split_at=runs[t + 1][0] if t + 1 < threads else None,
-        )
-        for t, run in enumerate(runs)
-    ]
-    tails = [future.result() for future in futures]  # all threads are done before tails are added
-    for tail in tails:
-        if tail is not None:
-            offset, values = tail
-            out[offset : offset + values.shape[0]] += values
+    # threads - 1 pool threads and this one take blocks from a shared queue, each with its own buffers
+    queue = _BlockQueue(starts)
+    pool = _thread_pool(threads - 1)
+    for _ in range(threads - 1):
+        pool.submit(_overlap_add_blocks, x, spectrum_h, out, queue, fft_length=fft_length, step=step, window=window)
+    _overlap_add_blocks(x, spectrum_h, out, queue, fft_length=fft_length, step=step, window=window)
+    queue.wait()  # blocks claimed by pool threads are done; a thread that starts late finds none left
+    if queue.errors:
+        raise queue.errors[0]
+    for offset, values in queue.tails:
+        out[offset : offset + values.shape[0]] += values
     return out
 
 
