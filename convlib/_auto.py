@@ -20,7 +20,7 @@ OpenBLAS), with ``benchmarks/bench_convolve1d.py`` checking the result against
   Large overlap-adds (:func:`convlib._fft.overlap_add_threads`) run their
   blocks on several threads (NumPy's FFT releases the GIL). The model counts
   only a conservative part of the ideal speed-up (:data:`COSTS`
-  ``"fft_thread_gain"``: two threads measured 1.0-1.4x faster than one while
+  ``"fft_thread_gain"``: two threads measured 1.1-1.9x faster than one while
   other processes shared the two cores, 1.5-2x on idle cores). The *choice*
   uses the single-thread estimate (``threads=1``): near the crossover with
   ``numpy.convolve`` (e.g. n = 1e6, m = 30) a second thread that finds its
