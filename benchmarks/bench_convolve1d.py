@@ -37,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import convlib  # noqa: E402
-from convlib._fft import fft_threads  # noqa: E402
+from convlib._threads import num_threads  # noqa: E402
 from convlib.timing import best_times  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.torch_threads)
     signals, kernels = (QUICK_SIGNALS, QUICK_KERNELS) if args.quick else (FULL_SIGNALS, FULL_KERNELS)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores (possibly shared), "
-          f"numpy {np.__version__}, torch threads {args.torch_threads}, convlib FFT threads up to {fft_threads()}, "
+          f"numpy {np.__version__}, torch threads {args.torch_threads}, convlib FFT threads up to {num_threads()}, "
           f"clock {args.clock}{' (elapsed: threads run in parallel)' if args.clock == 'wall' else ' (summed over threads)'}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; times: min of repeats; "
           f"ratios: time / scipy auto (< 1 is faster)")

@@ -20,13 +20,13 @@ import bisect
 import concurrent.futures
 import functools
 import operator
-import os
 import threading
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from convlib._threads import num_threads
 from convlib._validation import (
     as_numeric_array,
     check_mode,
@@ -41,7 +41,6 @@ __all__ = [
     "overlap_add",
     "overlap_add_block_length",
     "overlap_add_threads",
-    "fft_threads",
     "use_overlap_add",
     "convolve_fft",
 ]
@@ -154,37 +153,6 @@ def use_overlap_add(signal_length: int, kernel_length: int) -> bool:
     return signal_length >= 2 * overlap_add_block_length(kernel_length)
 
 
-def fft_threads() -> int:
-    """Number of threads the FFT method may use: ``CONVLIB_NUM_THREADS`` or the CPU count.
-
-    NumPy's FFT releases the GIL, so the blocks of :func:`overlap_add` run in
-    parallel on a thread pool of this size (measured on 2 cores: 1.5-2x for two
-    threads each doing large transforms, depending on the other load).
-    Set the environment variable ``CONVLIB_NUM_THREADS=1`` for the serial path.
-
-    Returns
-    -------
-    int
-        At least 1.
-
-    Raises
-    ------
-    ValueError
-        If ``CONVLIB_NUM_THREADS`` is set but not a positive integer.
-
-    Examples
-    --------
-    >>> fft_threads() >= 1
-    True
-    """
-    value = os.environ.get("CONVLIB_NUM_THREADS", "").strip()
-    if not value:
-        return os.cpu_count() or 1
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"CONVLIB_NUM_THREADS must be a positive integer; got {value!r}")
-    return int(value)
-
-
 #: Overlap-add runs on threads only when its blocks hold at least this many
 #: transform points in all (about 0.5 ms of transforms; measured with another
 #: process loading both cores, two threads took 0.55-0.8 of one thread's time
@@ -229,20 +197,20 @@ def overlap_add_threads(block_count: int, fft_length: int, kernel_length: int) -
         1 (serial) for small problems (fewer than :data:`PARALLEL_MIN_POINTS`
         transform points), or when blocks overlap by more than one neighbour
         (the sums would then be added in another order than serially);
-        otherwise up to :func:`fft_threads`, at most one per block.
+        otherwise up to :func:`convlib._threads.num_threads`, at most one per block.
 
     Examples
     --------
     >>> overlap_add_threads(1, 16384, 301)
     1
-    >>> overlap_add_threads(62, 16384, 301) == min(fft_threads(), 62)
+    >>> overlap_add_threads(62, 16384, 301) == min(num_threads(), 62)
     True
     """
     if block_count < 2 or block_count * fft_length < PARALLEL_MIN_POINTS:
         return 1
     if fft_length - kernel_length + 1 < kernel_length - 1:
         return 1
-    return min(fft_threads(), block_count)
+    return min(num_threads(), block_count)
 
 
 def _new_buffers(fft_length: int, segment_dtype: np.dtype, spectrum_h: np.ndarray, piece_dtype: np.dtype):

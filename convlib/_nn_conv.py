@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import os
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from convlib._nn_common import add_batch_axis, as_layer_input, compute_dtypes
 from convlib._shapes import _as_int, conv_output_size, conv_transpose_output_size
+from convlib._threads import num_threads
 from convlib._validation import as_int_tuple, as_numeric_array, check_device
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -60,8 +60,7 @@ def _parallel_workers() -> int:
     """Threads for the im2col tiles: one per core where BLAS can be made single-threaded."""
     if _blas_controller() is None:
         return 1  # BLAS keeps its own threads; tiles run one after the other
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, _MAX_WORKERS))
+    return min(num_threads(), _MAX_WORKERS)
 
 
 def _single_threaded_blas() -> Any:

@@ -11,7 +11,6 @@ from convlib import fftconvolve
 from convlib._fft import (
     PARALLEL_MIN_POINTS,
     convolve_fft,
-    fft_threads,
     next_fast_len,
     overlap_add,
     overlap_add_block_length,
@@ -168,17 +167,6 @@ def test_threads_are_used_only_for_large_problems(monkeypatch):
     assert overlap_add_threads(3, PARALLEL_MIN_POINTS // 4, 300) == 1
     assert overlap_add_threads(3, PARALLEL_MIN_POINTS, 300) == 3
     assert overlap_add_threads(63, 16384, 300) == 4
-
-
-def test_thread_count_comes_from_the_environment_or_the_cores(monkeypatch):
-    monkeypatch.delenv("CONVLIB_NUM_THREADS", raising=False)
-    assert fft_threads() == (os.cpu_count() or 1)
-    monkeypatch.setenv("CONVLIB_NUM_THREADS", "3")
-    assert fft_threads() == 3
-    for bad in ["0", "two", "-1"]:
-        monkeypatch.setenv("CONVLIB_NUM_THREADS", bad)
-        with pytest.raises(ValueError, match="CONVLIB_NUM_THREADS"):
-            fft_threads()
 
 
 def test_overlap_add_refuses_a_bad_thread_count():
