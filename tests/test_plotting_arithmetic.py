@@ -127,3 +127,86 @@ def test_plot_conv_arithmetic_rejects_bad_sizes():
         plotting.plot_conv_arithmetic(3, 5)
     with pytest.raises(ValueError, match="stride"):
         plotting.plot_conv_arithmetic(5, 3, stride=(1, 2, 3))
+
+
+def _zero_stuffed(x, stride, padding, dilation, k, output_padding):
+    """The input of the ordinary convolution that equals a transposed one, built by hand:
+    ``stride - 1`` zeros between the cells, ``dilation*(k-1) - padding`` zeros at each end
+    (``output_padding`` more on the right); a negative count crops instead."""
+    batch, channels, n = x.shape
+    stuffed = np.zeros((batch, channels, (n - 1) * stride + 1))
+    stuffed[..., ::stride] = x
+    left = dilation * (k - 1) - padding
+    right = left + output_padding
+    stuffed = np.pad(stuffed, [(0, 0), (0, 0), (max(left, 0), max(right, 0))])
+    return stuffed[..., max(-left, 0):stuffed.shape[-1] - max(-right, 0)]
+
+
+TRANSPOSED_CASES = [
+    (n, k, s, p, d, op)
+    for n, k, s, p, d in itertools.product([3, 4], [1, 2, 3], [1, 2, 3], [0, 1, 3], [1, 2])
+    for op in sorted({0, max(s, d) - 1})
+]
+
+
+@pytest.mark.parametrize("n,k,stride,padding,dilation,output_padding", TRANSPOSED_CASES)
+def test_transposed_convolution_equals_convolution_of_the_zero_stuffed_input(
+        n, k, stride, padding, dilation, output_padding):
+    rng = np.random.default_rng(n * 1000 + k * 100 + stride * 10 + padding)
+    x = rng.standard_normal((2, 2, n))
+    weight = rng.standard_normal((2, 3, k))       # (in, out, k), as ConvTranspose1d
+    options = dict(stride=stride, padding=padding, output_padding=output_padding,
+                   dilation=dilation)
+    try:
+        expected = F.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(weight),
+                                      **options).numpy()
+    except RuntimeError:  # no valid output: the size formula must refuse too
+        with pytest.raises(ValueError):
+            convlib.conv_transpose_output_size(n, k, **options)
+        return
+    transposed = convlib.conv_transpose1d(x, weight, **options)
+    flipped = np.ascontiguousarray(weight.transpose(1, 0, 2)[..., ::-1])   # (out, in, k)
+    stuffed = _zero_stuffed(x, stride, padding, dilation, k, output_padding)
+    via_convolution = convlib.conv1d(stuffed, flipped, dilation=dilation)
+    np.testing.assert_allclose(via_convolution, transposed, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(transposed, expected, rtol=1e-12, atol=1e-12)
+
+
+def _count(ax, *gids):
+    return sum(patch.get_gid() in gids for patch in ax.patches)
+
+
+@pytest.mark.parametrize("n,k,stride,padding,dilation,output_padding",
+                         [case for case in TRANSPOSED_CASES if case[0] == 4 and case[3] < 3]
+                         + [(4, 3, 2, 3, 1, 1), (4, 2, 1, 2, 1, 0)])
+def test_plot_transposed_as_convolution_draws_the_sizes_torch_computes(
+        n, k, stride, padding, dilation, output_padding):
+    options = dict(stride=stride, padding=padding, output_padding=output_padding,
+                   dilation=dilation)
+    x = torch.ones(1, 1, n, dtype=torch.float64)
+    size = F.conv_transpose1d(x, torch.ones(1, 1, k, dtype=torch.float64), **options).shape[-1]
+    stuffed = _zero_stuffed(np.ones((1, 1, n)), stride, padding, dilation, k, output_padding)
+    ax = plotting.plot_transposed_as_convolution(n, k, **options)
+    assert _count(ax, "input") == n
+    assert _count(ax, "output") == size
+    assert _count(ax, "stuffed_input", "stuffed_zero", "padding") == stuffed.shape[-1]
+    assert _count(ax, "stuffed_input") == int(stuffed.sum())    # input cells not cropped away
+    assert f"→ {size} outputs\n" in ax.get_title()
+    assert ax.get_title().endswith(f"→ {size} outputs")
+
+
+def test_plot_transposed_as_convolution_labels_the_flipped_kernel_window():
+    ax = plotting.plot_transposed_as_convolution(3, 3, stride=2, output_index=6)
+    size = convlib.conv_transpose_output_size(3, 3, stride=2)
+    assert _count(ax, "output") == size
+    taps = [t.get_text() for t in ax.texts if t.get_text().startswith("w")]
+    assert taps == ["w2", "w1", "w0"]
+    outputs = [p for p in ax.patches if p.get_gid() == "output"]
+    plain = outputs[0].get_facecolor()
+    highlighted = [i for i, p in enumerate(outputs) if p.get_facecolor() != plain]
+    assert highlighted == [6 % size]
+
+
+def test_plot_transposed_as_convolution_rejects_an_empty_output():
+    with pytest.raises(ValueError, match="padding"):
+        plotting.plot_transposed_as_convolution(2, 2, padding=3)

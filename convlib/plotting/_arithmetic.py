@@ -18,7 +18,12 @@ from matplotlib.patches import Rectangle
 
 from .._shapes import conv_output_size, conv_transpose_output_size
 
-__all__ = ["receptive_field", "plot_conv_connections", "plot_conv_arithmetic"]
+__all__ = [
+    "receptive_field",
+    "plot_conv_connections",
+    "plot_conv_arithmetic",
+    "plot_transposed_as_convolution",
+]
 
 _INPUT_COLOR = "#9ecae1"
 _PADDING_COLOR = "#f0f0f0"
@@ -330,4 +335,148 @@ def plot_conv_arithmetic(
     kind = "transposed conv" if transposed else "conv"
     ax.set_title(f"{kind}: {sizes[0]}×{sizes[1]} → {out_sizes[0]}×{out_sizes[1]}, "
                  f"output {target} reads {read} cells")
+    return ax
+
+
+def plot_transposed_as_convolution(
+    n: int,
+    k: int,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    output_padding: int = 0,
+    output_index: int = 0,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw a 1-D transposed convolution as an ordinary convolution of a zero-stuffed input.
+
+    ``conv_transpose1d(x, w, stride=s, padding=p)`` equals ``conv1d`` (stride 1) of
+    the sequence made by inserting ``s - 1`` zeros between the input cells and
+    padding ``dilation*(k-1) - padding`` zeros at each end (``output_padding`` more
+    at the right end), with the kernel flipped. A negative padding crops the
+    stuffed sequence instead; cropped cells are drawn faded and dotted.
+
+    Three rows, top to bottom: the input, the zero-stuffed and padded sequence
+    (input cells blue, inserted zeros white, padding zeros grey and dashed) and the
+    output. The window of output ``output_index`` is outlined and labelled with
+    the flipped kernel taps. Every cell is a ``Rectangle`` whose ``gid`` names its
+    role: ``"input"``, ``"stuffed_input"``, ``"stuffed_zero"``, ``"padding"``,
+    ``"cropped"`` or ``"output"``.
+
+    Parameters
+    ----------
+    n : int
+        Input length.
+    k : int
+        Kernel length.
+    stride, padding, dilation, output_padding : int
+        The transposed layer's options (``torch.nn.ConvTranspose1d`` semantics).
+    output_index : int, default 0
+        The output whose window is outlined; wraps around the output length.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into; its title states both sizes, which are equal.
+
+    Raises
+    ------
+    ValueError
+        If an option is out of range (as for
+        :func:`convlib.conv_transpose_output_size`).
+
+    See Also
+    --------
+    plot_conv_connections : the same layer drawn as input-to-output links.
+
+    Examples
+    --------
+    >>> ax = plot_transposed_as_convolution(3, 3, stride=2, padding=1)
+    >>> print(ax.get_title())
+    conv_transpose(n=3, k=3, stride=2, padding=1) → 5 outputs
+    = conv(7 cells: 1 zero between inputs, 1 padding zero each end; flipped kernel) → 5 outputs
+    >>> sum(patch.get_gid() == "output" for patch in ax.patches)
+    5
+    """
+    size = conv_transpose_output_size(n, k, stride=stride, padding=padding,
+                                      output_padding=output_padding, dilation=dilation)
+    span = dilation * (k - 1)
+    left, right = span - padding, span - padding + output_padding
+    last_input = (n - 1) * stride              # stuffed position of the last input cell
+    first_used, last_used = -left, last_input + right
+    stuffed_length = last_used - first_used + 1
+    convolved = conv_output_size(stuffed_length, k, dilation=dilation)
+    if convolved != size:  # the identity this picture shows; a failure is a bug in convlib
+        raise RuntimeError(f"zero-stuffed convolution gives {convolved} outputs, not {size}")
+    output_index = operator.index(output_index) % size
+    low, high = min(0, first_used), max(last_input, last_used)
+    if ax is None:
+        width = high - low + 1
+        figure_width = min(12.0, max(7.5, 2.2 + 0.5 * width))
+        _, ax = plt.subplots(figsize=(figure_width, 3.2), layout="constrained")
+    rows = {"input": 2.6, "stuffed": 1.3, "output": 0.0}
+
+    def cell(x: float, y: float, gid: str, text: str, **style: Any) -> None:
+        ax.add_patch(Rectangle((x - 0.4, y), 0.8, 0.5, gid=gid, edgecolor="0.3", **style))
+        ax.text(x, y + 0.25, text, ha="center", va="center", fontsize=8)
+
+    for i in range(n):
+        x = i * stride
+        cell(x, rows["input"], "input", f"x{i}", facecolor=_INPUT_COLOR)
+        ax.add_line(Line2D([x, x], [rows["input"], rows["stuffed"] + 0.5], color="0.6",
+                           linewidth=0.8, linestyle=":"))
+    for position in range(low, high + 1):
+        used = first_used <= position <= last_used
+        is_input = 0 <= position <= last_input and position % stride == 0
+        if not used:
+            gid, text, style = "cropped", "", {"facecolor": "white", "linestyle": ":",
+                                               "alpha": 0.5}
+        elif is_input:
+            gid, text, style = "stuffed_input", f"x{position // stride}", {
+                "facecolor": _INPUT_COLOR}
+        elif 0 <= position <= last_input:
+            gid, text, style = "stuffed_zero", "0", {"facecolor": "white"}
+        else:
+            gid, text, style = "padding", "0", {"facecolor": _PADDING_COLOR, "linestyle": "--"}
+        cell(position, rows["stuffed"], gid, text, **style)
+    window = first_used + output_index
+    for o in range(size):
+        centre = first_used + o + span / 2
+        hit = o == output_index
+        cell(centre, rows["output"], "output", f"y{o}",
+             facecolor=_TARGET_COLOR if hit else _OUTPUT_COLOR)
+    ax.add_patch(Rectangle((window - 0.5, rows["stuffed"] - 0.1), span + 1, 0.7, fill=False,
+                           edgecolor=_TARGET_COLOR, linewidth=2))
+    for t in range(k):
+        x = window + t * dilation
+        ax.text(x, rows["stuffed"] - 0.25, f"w{k - 1 - t}", ha="center", va="center",
+                fontsize=7, color=_TARGET_COLOR)
+        ax.add_line(Line2D([x, window + span / 2], [rows["stuffed"] - 0.4, rows["output"] + 0.5],
+                           color=_TARGET_COLOR, linewidth=1, alpha=0.7))
+    for name, text in [("input", "input"), ("stuffed", "stuffed + padded"),
+                       ("output", "output")]:
+        ax.text(0.0, rows[name] + 0.25, text, ha="left", va="center", fontsize=9,
+                transform=ax.get_yaxis_transform())      # x in axes units: labels stay put
+    ax.set_xlim(low - 4.2, high + 0.8)
+    ax.set_ylim(-0.2, 3.3)
+    ax.set_axis_off()
+    def plural(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    def edge_text(count: int) -> str:
+        return plural(count, "padding zero") if count >= 0 else f"{-count} cropped"
+
+    edge = (f"{edge_text(left)} each end" if left == right
+            else f"{edge_text(left)} left, {edge_text(right)} right")
+    ax.set_title(
+        f"conv_transpose(n={n}, k={k}, stride={stride}, padding={padding}"
+        + (f", dilation={dilation}" if dilation != 1 else "")
+        + (f", output_padding={output_padding}" if output_padding else "")
+        + f") → {size} outputs\n"
+        f"= conv({stuffed_length} cells: {plural(stride - 1, 'zero')} between inputs, "
+        f"{edge}; flipped kernel) → {convolved} outputs",
+        fontsize=9)
     return ax
