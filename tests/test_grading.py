@@ -233,3 +233,14 @@ def test_load_assignment_rejects_unknown_names():
         load_assignment("hw0")
     with pytest.raises(ValueError, match="module name"):
         load_assignment("../hw1")
+
+
+@pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4"])
+@pytest.mark.parametrize("call", ["np.convolve(x, h)", "scipy.signal.fftconvolve(x, h)",
+                                  "convlib.conv2d(x, h)", "convlib.fftconvolve(x, h)",
+                                  "F.conv1d(x, h)", "torch.nn.Conv2d(1, 1, 3)"])
+def test_every_library_convolution_is_forbidden_in_every_homework(hw, call):
+    source = ("import numpy as np\nimport scipy.signal\nimport convlib\nimport torch\n"
+              "import torch.nn.functional as F\n"
+              f"def graded(x, h):\n    return {call}\n")
+    assert scan([source], "graded", load_assignment(hw).forbidden), f"{hw} lets {call} through"

@@ -371,21 +371,10 @@ ASSIGNMENT = Assignment(
             ),
         ),
     ),
+    # forbidden here on top of _forbidden.ALWAYS_FORBIDDEN (library convolutions, sandbox escapes)
     forbidden=(
-        "numpy.convolve",
-        "numpy.correlate",
         "numpy.polymul",
         "numpy.polynomial",
         "numpy.poly1d",
-        "scipy.signal",
-        "scipy.ndimage",
-        "convlib.convolve",
-        "convlib.correlate",
-        "convlib.fftconvolve",
-        "convlib.convolve2d",
-        "convlib.correlate2d",
-        "convlib.conv1d",
-        "torch.conv1d",
-        "torch.nn.functional.conv1d",
     ),
 )

@@ -438,16 +438,8 @@ ASSIGNMENT = Assignment(
             ),
         ),
     ),
+    # forbidden here on top of _forbidden.ALWAYS_FORBIDDEN (library convolutions, sandbox escapes)
     forbidden=(
-        "numpy.convolve",
-        "numpy.correlate",
-        "scipy.signal",
-        "scipy.ndimage",
-        "convlib.convolve",
-        "convlib.correlate",
-        "convlib.convolve2d",
-        "convlib.correlate2d",
-        "convlib.fftconvolve",
         "convlib.kernels",
     ),
 )

@@ -99,7 +99,8 @@ class Assignment:
     name: str  # "hw1"
     functions: tuple[FunctionSpec, ...]
     # library calls students may not use (module attribute paths, e.g. "numpy.convolve";
-    # a module path such as "scipy.signal" forbids everything in it)
+    # a module path such as "scipy.signal" forbids everything in it); the grader adds
+    # convlib.grading._forbidden.ALWAYS_FORBIDDEN (every library convolution, sandbox escapes)
     forbidden: tuple[str, ...] = ()
     # modules imported once in the sandbox's fork server (numpy always; torch is added
     # when a forbidden path or a case needs it)
