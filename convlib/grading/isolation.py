@@ -38,7 +38,7 @@ Examples
 >>> if pid == 0:  # a job's child process
 ...     try:
 ...         enter(Policy(scratch_mb=16))
-...         os._exit(7 if os.getuid() != 0 and not os.path.exists("/root") else 1)
+...         os._exit(7 if (os.getuid(), os.getpid()) == (65534, 2) else 1)
 ...     finally:
 ...         os._exit(2)
 >>> os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -64,8 +64,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["OS", "PROCESS", "LEVELS", "Policy", "IsolationError", "Layer", "enter",
-           "probe", "check_available", "tree_cpu_seconds", "visible_paths", "ACTIVE"]
+__all__ = ["OS", "PROCESS", "LEVELS", "REQUIRED_LAYERS", "OPTIONAL_LAYERS", "SCRATCH", "Policy",
+           "IsolationError", "Layer", "enter", "probe", "check_available", "tree_cpu_seconds",
+           "visible_paths", "gpu_devices", "landlock_abi", "ACTIVE"]
 
 # --------------------------------------------------------------------------- levels
 
@@ -94,7 +95,13 @@ ACTIVE: dict[str, Any] = {}
 
 
 class IsolationError(RuntimeError):
-    """A layer of the operating-system sandbox is missing or could not be set up."""
+    """A layer of the operating-system sandbox is missing or could not be set up.
+
+    Examples
+    --------
+    >>> str(IsolationError("seccomp: not available"))
+    'seccomp: not available'
+    """
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,14 @@ class Policy:
     def from_limits(cls, limits: Mapping[str, Any], *, level: str = OS, gpu: bool = False) -> "Policy":
         """The policy of a fork-server job from its ``limits`` (``memory_mb``, ``max_file``).
 
+        Parameters
+        ----------
+        limits : mapping
+            The job's limits, as the grading engine writes them.
+        level : {"os", "process"}
+        gpu : bool
+            Whether the job runs CUDA cases.
+
         Examples
         --------
         >>> Policy.from_limits({"memory_mb": 1024, "max_file": 2**20}).memory_mb
@@ -176,7 +191,13 @@ class Policy:
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer of the sandbox on this machine: whether it is active, and why (not)."""
+    """One layer of the sandbox on this machine: whether it is active, and why (not).
+
+    Examples
+    --------
+    >>> Layer("seccomp", True, "filter mode", required=False).ok
+    True
+    """
 
     name: str
     ok: bool
@@ -254,6 +275,11 @@ def visible_paths(policy: Policy | None = None) -> list[str]:
     The Python installation (``sys.base_prefix``, ``sys.prefix``), convlib's package
     directory (only it, even when convlib lives in a course folder), the system
     libraries and a few device nodes; existing paths only.
+
+    Parameters
+    ----------
+    policy : Policy, optional
+        Its ``readable`` paths and, with ``gpu``, the NVIDIA device nodes are added.
 
     Examples
     --------
@@ -608,7 +634,8 @@ def _supervise(init: int, status_read: int) -> None:
         if os.WIFSIGNALED(status):
             signum = os.WTERMSIG(status)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
-            signal.signal(signum, signal.SIG_DFL)
+            if signum not in (signal.SIGKILL, signal.SIGSTOP):
+                signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             os._exit(128 + signum)
         os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125)
@@ -675,6 +702,11 @@ def tree_cpu_seconds(pid: int) -> float:
     The fork server measures a job's time limits with it: the supervisor ``pid`` it
     forked does not compute, the job (its grandchild) and whatever it spawned do.
 
+    Parameters
+    ----------
+    pid : int
+        The root of the tree (the fork server's child).
+
     Examples
     --------
     >>> tree_cpu_seconds(os.getpid()) > 0
@@ -738,20 +770,22 @@ def probe(policy: Policy | None = None) -> list[Layer]:
     (True, True)
     """
     policy = replace(policy or Policy(), level=OS)
+    # enter() refuses a policy whose required layers are missing: probe without them
+    trial = replace(policy, require=(), gpu=policy.gpu and bool(gpu_devices()))
     host_ns = {}
     for name in ("user", "mnt", "pid", "net", "ipc", "uts"):
         try:
             host_ns[name] = os.stat(f"/proc/self/ns/{name}").st_ino
         except OSError:
             host_ns[name] = None
-    visible = visible_paths(policy)
+    visible = visible_paths(trial)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
         report: dict[str, Any] = {}
         try:
-            enter(policy)
+            enter(trial)
             report = _self_report(host_ns, visible)
         except BaseException as error:  # noqa: BLE001
             report = {"error": f"{error}"}
@@ -849,6 +883,16 @@ def check_available(policy: Policy | None = None) -> list[Layer]:
 
     Call it once before grading. With ``level="process"`` (the instructor's explicit
     opt-out), nothing is checked.
+
+    Parameters
+    ----------
+    policy : Policy, optional
+        Default ``Policy()``; its ``gpu`` and ``require`` are required layers too.
+
+    Returns
+    -------
+    list of Layer
+        Every layer, as :func:`probe` found it.
 
     Raises
     ------
