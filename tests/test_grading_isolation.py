@@ -534,6 +534,34 @@ def test_torch_imports_lazily_inside():
     assert value == 83.0  # [[0, 1, 2], [3, 4, 5]] @ its transpose: 5 + 14 + 14 + 50
 
 
+def test_enter_works_in_a_fork_server_whose_guards_are_installed():
+    """The fork server replaces os.fork, os.kill and ctypes by guards before it forks jobs."""
+    script = (
+        "import os, sys\n"
+        "import numpy\n"
+        "from convlib.grading import isolation\n"
+        "from convlib.grading._forbidden import ALWAYS_FORBIDDEN, install_guards\n"
+        "assert 'ctypes' in ALWAYS_FORBIDDEN and 'os.fork' in ALWAYS_FORBIDDEN\n"
+        "install_guards(ALWAYS_FORBIDDEN)\n"
+        "assert getattr(os.fork, '__wrapped_forbidden__', None) == 'os.fork'\n"
+        "r, w = os.pipe()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    try:\n"
+        "        isolation.enter(isolation.Policy(memory_mb=512))\n"
+        "        os.write(w, str(isolation.ACTIVE['seccomp'] and os.getpid()).encode())\n"
+        "    finally:\n"
+        "        os._exit(0)\n"
+        "os.close(w)\n"
+        "print(os.read(r, 100).decode())\n"
+        "os.waitpid(pid, 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2"
+
+
 # --------------------------------------------------------------------------- levels, probing, doctor
 
 

@@ -46,7 +46,6 @@ Examples
 """
 from __future__ import annotations
 
-import ctypes
 import ctypes.util
 import errno
 import fcntl
@@ -62,6 +61,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from ctypes import CDLL, addressof, c_char, c_char_p, c_int, c_long, c_size_t, c_uint32, c_ulong, get_errno
 from typing import Any, Mapping
 
 __all__ = ["OS", "PROCESS", "LEVELS", "REQUIRED_LAYERS", "OPTIONAL_LAYERS", "SCRATCH", "Policy",
@@ -123,7 +123,8 @@ class Policy:
     max_open_files, max_file_bytes : int
         ``RLIMIT_NOFILE`` and ``RLIMIT_FSIZE``.
     gpu : bool
-        Expose the ``/dev/nvidia*`` device nodes (required to exist).
+        Expose the ``/dev/nvidia*`` device nodes (:func:`check_available` requires them;
+        :func:`enter` goes on without them, and CUDA then fails to start in the job).
     readable : tuple of str
         Extra host paths to show read-only (at the same place).
     uid, host_uid : int
@@ -207,17 +208,20 @@ class Layer:
 
 # --------------------------------------------------------------------------- the kernel interface
 
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-for _name, _types in (("unshare", [ctypes.c_int]),
-                      ("mount", [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
-                                 ctypes.c_ulong, ctypes.c_char_p]),
-                      ("umount2", [ctypes.c_char_p, ctypes.c_int]),
-                      ("sethostname", [ctypes.c_char_p, ctypes.c_size_t]),
-                      ("prctl", [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                                 ctypes.c_ulong])):
+# bound here: the fork server's guards replace os.fork/os.kill (and ctypes') in other modules,
+# but never in convlib.grading's own (import this module before installing them)
+_fork, _kill = os.fork, os.kill
+_LIBC = CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+for _name, _types in (("unshare", [c_int]),
+                      ("mount", [c_char_p, c_char_p, c_char_p,
+                                 c_ulong, c_char_p]),
+                      ("umount2", [c_char_p, c_int]),
+                      ("sethostname", [c_char_p, c_size_t]),
+                      ("prctl", [c_int, c_ulong, c_ulong, c_ulong,
+                                 c_ulong])):
     getattr(_LIBC, _name).argtypes = _types
-    getattr(_LIBC, _name).restype = ctypes.c_int
-_LIBC.syscall.restype = ctypes.c_long
+    getattr(_LIBC, _name).restype = c_int
+_LIBC.syscall.restype = c_long
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x80
@@ -237,7 +241,7 @@ _SYSCALLS = {
 
 def _check(result: int, what: str) -> int:
     if result < 0:
-        code = ctypes.get_errno()
+        code = get_errno()
         raise IsolationError(f"{what} failed: {os.strerror(code)} (errno {code})")
     return result
 
@@ -245,7 +249,7 @@ def _check(result: int, what: str) -> int:
 def _syscall(name: str, *args: Any) -> int:
     if name not in _SYSCALLS:
         raise IsolationError(f"{name}: unsupported machine {platform.machine()!r}")
-    return _LIBC.syscall(ctypes.c_long(_SYSCALLS[name]), *args)
+    return _LIBC.syscall(c_long(_SYSCALLS[name]), *args)
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -397,7 +401,7 @@ def _drop_capabilities() -> None:
     _LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = bytes(24)  # effective, permitted, inheritable, twice: all empty
-    _check(_syscall("capset", ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+    _check(_syscall("capset", c_char_p(header), c_char_p(data)), "capset")
 
 
 # Landlock rights (include/uapi/linux/landlock.h)
@@ -416,7 +420,7 @@ def landlock_abi() -> int:
     """
     if "landlock_create_ruleset" not in _SYSCALLS:
         return 0
-    version = _syscall("landlock_create_ruleset", None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    version = _syscall("landlock_create_ruleset", None, c_size_t(0), c_uint32(1))
     return max(int(version), 0)
 
 
@@ -432,8 +436,8 @@ def _apply_landlock(policy: Policy) -> dict[str, Any]:
     scoped = 0b11 if abi >= 6 else 0  # abstract unix sockets and signals stay inside
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
     attr = struct.pack("QQQ", writes, handled_net, scoped)[:size]
-    ruleset = _check(_syscall("landlock_create_ruleset", ctypes.c_char_p(attr), ctypes.c_size_t(size),
-                              ctypes.c_uint32(0)), "landlock_create_ruleset")
+    ruleset = _check(_syscall("landlock_create_ruleset", c_char_p(attr), c_size_t(size),
+                              c_uint32(0)), "landlock_create_ruleset")
     try:
         allowed = [(SCRATCH, writes)]
         allowed += [(path, writes & _LL_FILE_RIGHTS) for path in DEVICES if os.path.exists(path)]
@@ -443,11 +447,11 @@ def _apply_landlock(policy: Policy) -> dict[str, Any]:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             try:
                 rule = struct.pack("=Qi", rights, fd)
-                _check(_syscall("landlock_add_rule", ctypes.c_int(ruleset), ctypes.c_int(1),
-                                ctypes.c_char_p(rule), ctypes.c_uint32(0)), f"landlock rule for {path}")
+                _check(_syscall("landlock_add_rule", c_int(ruleset), c_int(1),
+                                c_char_p(rule), c_uint32(0)), f"landlock rule for {path}")
             finally:
                 os.close(fd)
-        _check(_syscall("landlock_restrict_self", ctypes.c_int(ruleset), ctypes.c_uint32(0)),
+        _check(_syscall("landlock_restrict_self", c_int(ruleset), c_uint32(0)),
                "landlock_restrict_self")
     finally:
         os.close(ruleset)
@@ -516,10 +520,10 @@ def _apply_seccomp() -> bool:
     if platform.machine() != "x86_64":
         return False
     program = _seccomp_program()
-    buffer = ctypes.create_string_buffer(program)
-    fprog = struct.pack("HxxxxxxQ", len(program) // 8, ctypes.addressof(buffer))
-    fprog_buffer = ctypes.create_string_buffer(fprog)
-    _check(_LIBC.prctl(PR_SET_SECCOMP, 2, ctypes.addressof(fprog_buffer), 0, 0), "seccomp filter")
+    buffer = (c_char * len(program)).from_buffer_copy(program)  # not ctypes.create_string_buffer:
+    fprog = struct.pack("HxxxxxxQ", len(program) // 8, addressof(buffer))  # the guards replace it
+    fprog_buffer = (c_char * len(fprog)).from_buffer_copy(fprog)
+    _check(_LIBC.prctl(PR_SET_SECCOMP, 2, addressof(fprog_buffer), 0, 0), "seccomp filter")
     return True
 
 
@@ -566,8 +570,6 @@ def enter(policy: Policy) -> None:
         ACTIVE.clear()
         ACTIVE["level"] = PROCESS
         return
-    if policy.gpu and not gpu_devices():
-        raise IsolationError("the policy asks for a GPU, but this machine has no /dev/nvidia* device nodes")
     if "seccomp" in policy.require and platform.machine() != "x86_64":
         raise IsolationError(f"seccomp filter: not available on {platform.machine()}")
     if "landlock" in policy.require and landlock_abi() < 1:
@@ -610,7 +612,7 @@ def enter(policy: Policy) -> None:
     _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     status_read, status_write = os.pipe()
     alive_read, alive_write = os.pipe()
-    init = os.fork()
+    init = _fork()
     if init:
         os.close(status_write)
         os.close(alive_read)
@@ -636,7 +638,7 @@ def _supervise(init: int, status_read: int) -> None:
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
             if signum not in (signal.SIGKILL, signal.SIGSTOP):
                 signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
+            _kill(os.getpid(), signum)
             os._exit(128 + signum)
         os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125)
     finally:
@@ -653,7 +655,7 @@ def _init(policy: Policy, status_write: int, alive_read: int) -> None:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _bring_up_loopback()
         _check(_LIBC.sethostname(b"sandbox", 7), "sethostname")
-        job = os.fork()
+        job = _fork()
     except BaseException as error:  # noqa: BLE001  (never return into the caller here)
         try:
             os.write(2, f"sandbox init failed: {error}\n".encode())
@@ -780,7 +782,7 @@ def probe(policy: Policy | None = None) -> list[Layer]:
             host_ns[name] = None
     visible = visible_paths(trial)
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    pid = _fork()
     if pid == 0:
         os.close(read_fd)
         report: dict[str, Any] = {}
