@@ -613,13 +613,20 @@ def enter(policy: Policy) -> None:
     status_read, status_write = os.pipe()
     alive_read, alive_write = os.pipe()
     init = _fork()
-    if init:
-        os.close(status_write)
-        os.close(alive_read)
+    if init:  # hold no descriptor of the job's: its pipes must end when the job does
+        _close_all_but(status_read, alive_write)
         _supervise(init, status_read)
     os.close(status_read)
     os.close(alive_write)
     _init(policy, status_write, alive_read)
+
+
+def _close_all_but(*keep: int) -> None:
+    previous = -1
+    for fd in sorted(keep):
+        os.closerange(previous + 1, fd)
+        previous = fd
+    os.closerange(previous + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 def _supervise(init: int, status_read: int) -> None:
@@ -666,6 +673,7 @@ def _init(policy: Policy, status_write: int, alive_read: int) -> None:
         os.close(alive_read)
         _job(policy)
         return
+    _close_all_but(status_write, alive_read)
     try:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_IGN)
@@ -698,16 +706,22 @@ def _job(policy: Policy) -> None:
 # --------------------------------------------------------------------------- CPU time of a tree
 
 
-def tree_cpu_seconds(pid: int) -> float:
+def tree_cpu_seconds(pid: int, *, rescan: bool = False) -> float:
     """CPU seconds used by process ``pid`` and all its descendants (alive or reaped).
 
     The fork server measures a job's time limits with it: the supervisor ``pid`` it
     forked does not compute, the job (its grandchild) and whatever it spawned do.
+    Finding the descendants means reading every ``/proc/<pid>/stat`` of the machine,
+    so it is done on every ``RESCAN_EVERY``-th call for a tree (or with ``rescan``);
+    the calls between read the known members only (a process started since is
+    counted from the next scan on, with all its time).
 
     Parameters
     ----------
     pid : int
         The root of the tree (the fork server's child).
+    rescan : bool, default False
+        Look for new descendants now.
 
     Examples
     --------
@@ -716,25 +730,56 @@ def tree_cpu_seconds(pid: int) -> float:
     >>> tree_cpu_seconds(2**22 + 1)  # no such process
     0.0
     """
+    calls, members = _TREES.get(pid, (0, [pid]))
+    if rescan or calls % RESCAN_EVERY == 0:
+        members = _descendants(pid)
+    total, alive = 0.0, []
+    for member in members:
+        times = _cpu_times(member)
+        if times is not None:
+            total += times
+            alive.append(member)
+    if pid in alive:
+        if len(_TREES) > 1024:  # roots whose end nobody asked about
+            _TREES.clear()
+        _TREES[pid] = (calls + 1, alive)
+    else:
+        _TREES.pop(pid, None)
+    return total
+
+
+RESCAN_EVERY = 8
+_TREES: dict[int, tuple[int, list[int]]] = {}  # root -> (calls, members at the last look)
+
+
+def _cpu_times(pid: int) -> float | None:
+    """utime + stime + cutime + cstime of ``pid`` in seconds (None: no such process)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return sum(int(value) for value in fields[11:15]) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it, from one pass over ``/proc``."""
     children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        child = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(child)
-        times[child] = sum(int(value) for value in fields[11:15]) / _CLOCK_TICKS
-    total, todo = 0.0, [pid]
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
-        total += times.get(current, 0.0)
+        found.append(current)
         todo += children.get(current, [])
-    return total
+    return found
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
