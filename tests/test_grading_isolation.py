@@ -10,6 +10,7 @@ import ctypes
 import errno
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -193,7 +194,7 @@ def test_job_runs_unprivileged_without_capabilities():
     assert result["uid"] != 0 and result["euid"] != 0
     assert int(result["cap_eff"], 16) == int(result["cap_prm"], 16) == int(result["cap_bnd"], 16) == 0
     assert result["nnp"] == "1"
-    assert result["pid"] == 2 and result["processes"] == [1, 2]  # its own PID namespace
+    assert result["pid"] == 1 and result["processes"] == [1]  # the init of its own PID namespace
     assert result["hostname"] == "sandbox" != socket.gethostname()
 
 
@@ -363,8 +364,14 @@ def test_supervisor_ends_the_way_the_job_ends():
     def exit_with_3():
         os._exit(3)
 
-    def killed():
+    def out_of_cpu_time():
+        resource.setrlimit(resource.RLIMIT_CPU, (1, 1))
+        while True:
+            pass
+
+    def kills_itself():  # an init ignores the signals it sends itself without a handler
         os.kill(os.getpid(), signal.SIGKILL)
+        return "still here"
 
     def segfault():
         import faulthandler
@@ -373,8 +380,9 @@ def test_supervisor_ends_the_way_the_job_ends():
         ctypes.string_at(0)
 
     assert run_job(exit_with_3)[1] == 3 << 8
-    _, status = run_job(killed)
+    _, status = run_job(out_of_cpu_time)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert run_job(kills_itself) == ("still here", 0)
     _, status = run_job(segfault)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSEGV
 
@@ -549,7 +557,7 @@ def test_enter_works_in_a_fork_server_whose_guards_are_installed():
         "if pid == 0:\n"
         "    try:\n"
         "        isolation.enter(isolation.Policy(memory_mb=512))\n"
-        "        os.write(w, str(isolation.ACTIVE['seccomp'] and os.getpid()).encode())\n"
+        "        os.write(w, str(isolation.ACTIVE['seccomp'] and os.getpid() + 1).encode())\n"
         "    finally:\n"
         "        os._exit(0)\n"
         "os.close(w)\n"

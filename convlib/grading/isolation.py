@@ -21,12 +21,16 @@ student code runs, walls that child in:
   ``RLIMIT_DATA`` ignores), scratch size.
 
 The forked child (the *supervisor*, whose pid the fork server knows) stays outside the
-new PID namespace and waits; the namespace's init (PID 1) waits for the job (PID 2),
-which is what :func:`enter` returns in. When the job ends, init exits and the kernel
-kills everything else in the namespace (daemons, double forks, ``pty.fork``); the
-supervisor then ends *the same way as the job* (same exit code, or killed by the same
-signal), so the fork server's diagnoses are unchanged. If the supervisor is killed,
-init dies with it (``PR_SET_PDEATHSIG``), and so does the whole namespace.
+new PID namespace and waits; :func:`enter` returns in its child, the job, which is
+PID 1 (the init) of the new PID namespace. When the job ends, the kernel kills
+everything else in the namespace (daemons, double forks, ``pty.fork``); the supervisor
+then ends *the same way as the job* (same exit code, or killed by the same signal), so
+the fork server's diagnoses are unchanged. If the supervisor is killed, the job dies
+with it (``PR_SET_PDEATHSIG``), and so does the whole namespace. As an init, the job
+ignores the signals it sends itself without a handler (``os.kill(os.getpid(), 9)`` does
+nothing; the kernel's own, such as a segmentation fault or ``RLIMIT_CPU``, do kill it),
+and its orphaned grandchildren stay zombies until it ends: one fork per job less (a
+fork of a process with torch loaded costs milliseconds).
 
 The fork server keeps its own CPU-time limits; :func:`tree_cpu_seconds` gives the CPU
 time of the supervisor's whole process tree (the job and everything it spawned).
@@ -38,7 +42,7 @@ Examples
 >>> if pid == 0:  # a job's child process
 ...     try:
 ...         enter(Policy(scratch_mb=16))
-...         os._exit(7 if (os.getuid(), os.getpid()) == (65534, 2) else 1)
+...         os._exit(7 if (os.getuid(), os.getpid()) == (65534, 1) else 1)
 ...     finally:
 ...         os._exit(2)
 >>> os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -307,6 +311,17 @@ def visible_paths(policy: Policy | None = None) -> list[str]:
                                         and not os.path.islink(q) for q in paths)]
 
 
+_VISIBLE: dict[tuple[tuple[str, ...], bool], list[str]] = {}
+
+
+def _visible_paths_cached(readable: tuple[str, ...], gpu: bool) -> list[str]:
+    """:func:`visible_paths`, remembered (the fork server fills it before it forks)."""
+    key = (tuple(readable), bool(gpu))
+    if key not in _VISIBLE:
+        _VISIBLE[key] = visible_paths(Policy(readable=key[0], gpu=key[1]))
+    return _VISIBLE[key]
+
+
 def gpu_devices() -> list[Path]:
     """The NVIDIA device nodes of this machine (``/dev/nvidia*``; none without a GPU).
 
@@ -324,7 +339,7 @@ def gpu_devices() -> list[Path]:
 def _build_root(root: str, policy: Policy) -> None:
     """Populate the tmpfs at ``root`` with the visible paths and the scratch (as host root)."""
     sources = []
-    for path in visible_paths(policy):
+    for path in _visible_paths_cached(policy.readable, policy.gpu):
         if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
             sources.append((path, None, os.readlink(path)))
             continue
@@ -364,6 +379,9 @@ def _pivot(root: str) -> None:
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+_visible_paths_cached((), False)  # at import, in the fork server: its children inherit the list
+
+
 # --------------------------------------------------------------------------- limits and layers
 
 
@@ -374,7 +392,7 @@ def _bring_up_loopback() -> None:
 
 
 def _set_rlimits(policy: Policy) -> None:
-    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_NPROC, policy.max_processes + 3),
+    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_NPROC, policy.max_processes + 1),
               (resource.RLIMIT_NOFILE, policy.max_open_files),
               (resource.RLIMIT_FSIZE, policy.max_file_bytes)]
     if policy.memory_mb is not None and not policy.gpu:
@@ -516,10 +534,13 @@ def _seccomp_program() -> bytes:
     return out
 
 
+_SECCOMP_PROGRAM = _seccomp_program()
+
+
 def _apply_seccomp() -> bool:
     if platform.machine() != "x86_64":
         return False
-    program = _seccomp_program()
+    program = _SECCOMP_PROGRAM
     buffer = (c_char * len(program)).from_buffer_copy(program)  # not ctypes.create_string_buffer:
     fprog = struct.pack("HxxxxxxQ", len(program) // 8, addressof(buffer))  # the guards replace it
     fprog_buffer = (c_char * len(fprog)).from_buffer_copy(fprog)
@@ -535,7 +556,7 @@ def enter(policy: Policy) -> None:
 
     Call it in a child of the fork server, after it has opened every host file it needs
     (they stay open) and before any student code runs. It returns in a new process,
-    PID 2 of a new PID namespace, as an unprivileged user without capabilities, in the
+    PID 1 of a new PID namespace, as an unprivileged user without capabilities, in the
     minimal filesystem, with ``/tmp`` (the scratch) as working directory; the calling
     process stays outside as the supervisor and never returns: it ends the way the job
     ends (same exit status or signal) after everything the job spawned is dead.
@@ -558,11 +579,11 @@ def enter(policy: Policy) -> None:
     >>> if pid == 0:
     ...     try:
     ...         enter(Policy())
-    ...         os.kill(os.getpid(), signal.SIGTERM)  # the job ends by a signal...
+    ...         os._exit(3 if os.getpid() == 1 else 1)  # the job, PID 1, ends with 3...
     ...     finally:
     ...         os._exit(2)
-    >>> os.waitpid(pid, 0)[1] == signal.SIGTERM  # ...and so does the supervisor
-    True
+    >>> os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])  # ...and so does the supervisor
+    3
     """
     if not isinstance(policy, Policy):
         raise TypeError(f"policy must be a Policy, got {type(policy).__name__}")
@@ -610,15 +631,13 @@ def enter(policy: Policy) -> None:
     _write("/proc/self/uid_map", f"{policy.uid} {host_uid} 1\n")
     _write("/proc/self/gid_map", f"{policy.uid} {host_gid} 1\n")
     _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    status_read, status_write = os.pipe()
     alive_read, alive_write = os.pipe()
-    init = _fork()
-    if init:  # hold no descriptor of the job's: its pipes must end when the job does
-        _close_all_but(status_read, alive_write)
-        _supervise(init, status_read)
-    os.close(status_read)
+    job = _fork()
+    if job:  # hold no descriptor of the job's: its pipes must end when the job does
+        _close_all_but(alive_write)
+        _supervise(job)
     os.close(alive_write)
-    _init(policy, status_write, alive_read)
+    _job(policy, alive_read)
 
 
 def _close_all_but(*keep: int) -> None:
@@ -629,17 +648,14 @@ def _close_all_but(*keep: int) -> None:
     os.closerange(previous + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
-def _supervise(init: int, status_read: int) -> None:
-    """Outside the PID namespace: wait for it to empty, then end the way the job ended."""
+def _supervise(job: int) -> None:
+    """Outside the PID namespace: wait for it to end, then end the way the job ended.
+
+    The job is the namespace's init: when it ends, the kernel kills everything else in
+    the namespace and ``waitpid`` returns once they are all gone.
+    """
     try:
-        _, init_status = os.waitpid(init, 0)
-        data = b""
-        while len(data) < 4:
-            chunk = os.read(status_read, 4 - len(data))
-            if not chunk:
-                break
-            data += chunk
-        status = struct.unpack("!i", data)[0] if len(data) == 4 else init_status
+        _, status = os.waitpid(job, 0)
         if os.WIFSIGNALED(status):
             signum = os.WTERMSIG(status)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
@@ -652,45 +668,22 @@ def _supervise(init: int, status_read: int) -> None:
         os._exit(125)
 
 
-def _init(policy: Policy, status_write: int, alive_read: int) -> None:
-    """PID 1 of the new namespace: finish the set-up, start the job, reap, report."""
+def _job(policy: Policy, alive_read: int) -> None:
+    """PID 1 of the new namespaces: finish the set-up and the limits, then return to the caller."""
     try:
         _check(_LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG")
         if select.select([alive_read], [], [], 0)[0]:  # the supervisor died before that
             os._exit(125)
+        os.close(alive_read)
         _check(_LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS) in the user namespace")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _bring_up_loopback()
         _check(_LIBC.sethostname(b"sandbox", 7), "sethostname")
-        job = _fork()
-    except BaseException as error:  # noqa: BLE001  (never return into the caller here)
+    except BaseException as error:  # noqa: BLE001  (a half-built sandbox never runs the caller's code)
         try:
-            os.write(2, f"sandbox init failed: {error}\n".encode())
+            os.write(2, f"sandbox set-up failed: {error}\n".encode())
         finally:
             os._exit(125)
-    if job == 0:
-        os.close(status_write)
-        os.close(alive_read)
-        _job(policy)
-        return
-    _close_all_but(status_write, alive_read)
-    try:
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
-            signal.signal(signum, signal.SIG_IGN)
-        while True:
-            try:
-                pid, status = os.waitpid(-1, 0)
-            except ChildProcessError:
-                os._exit(125)
-            if pid == job:
-                os.write(status_write, struct.pack("!i", status))
-                os._exit(0)  # the kernel now kills whatever else lives in the namespace
-    finally:
-        os._exit(125)
-
-
-def _job(policy: Policy) -> None:
-    """PID 2: limits, no capabilities, Landlock, seccomp; then return to the caller."""
     os.chdir(SCRATCH)
     os.environ.update({"HOME": SCRATCH, "TMPDIR": SCRATCH, "TMP": SCRATCH, "TEMP": SCRATCH})
     tempfile.tempdir = None
@@ -710,7 +703,7 @@ def tree_cpu_seconds(pid: int, *, rescan: bool = False) -> float:
     """CPU seconds used by process ``pid`` and all its descendants (alive or reaped).
 
     The fork server measures a job's time limits with it: the supervisor ``pid`` it
-    forked does not compute, the job (its grandchild) and whatever it spawned do.
+    forked does not compute, the job (its child) and whatever it spawned do.
     Finding the descendants means reading every ``/proc/<pid>/stat`` of the machine,
     so it is done on every ``RESCAN_EVERY``-th call for a tree (or with ``rescan``);
     the calls between read the known members only (a process started since is
