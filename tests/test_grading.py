@@ -160,7 +160,7 @@ def test_check_names_the_mistake_and_shows_a_failing_input(capsys):
     out = capsys.readouterr().out
     assert score < 2.0
     assert "Most likely mistake: kernel not flipped" in out
-    assert "expected:" in out and "got:" in out and "x = [" in out
+    assert "expected:" in out and "got:" in out and "convolve_full(np.array([" in out
 
 
 def test_check_scores_zero_for_a_forbidden_call(capsys):

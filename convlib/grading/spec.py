@@ -77,6 +77,8 @@ class FunctionSpec:
     memory_limit_mb: int = 1024
     # compare(expected, actual, rtol=..., atol=...) -> None when equal, else the problem
     compare: Callable[..., str | None] | None = None
+    # names of the results when the function returns a tuple, e.g. ("dx", "dw", "db")
+    outputs: tuple[str, ...] = ()
 
     def build_cases(self, rng: Any = None) -> list[Case]:
         """The cases: ``cases(rng)`` if ``cases`` takes an argument, else ``cases()``.
