@@ -14,28 +14,10 @@ import math
 
 import numpy as np
 
+from .inputs import hidden_rng, normal, public_rng, small_ints
 from .spec import Assignment, Case, FunctionSpec, Mistake
 
 __all__ = ["ASSIGNMENT"]
-
-
-def _hidden(rng: np.random.Generator | None, seed: int) -> np.random.Generator:
-    """The generator for hidden inputs: the grader's (seeded from the instructor's secret)
-    or, without one, a fixed public seed. Visible cases never draw from it."""
-    return rng if rng is not None else _rng(100 + seed)
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(20_260_400 + seed)
-
-
-def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Small integer-valued floats: easy to read in feedback."""
-    return rng.integers(-3, 4, size=shape).astype(float)
-
-
-def _normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.standard_normal(shape)
 
 
 # ---------------------------------------------------------------------------------------
@@ -236,7 +218,7 @@ def _conv_geometries(fixed: np.random.Generator, rng: np.random.Generator) -> li
     """
 
     def c(name, n, ch, h, w, f, kh, kw, *, stride=1, padding=0, visible=False):
-        source, draw = (fixed, _ints) if visible else (rng, _normal)
+        source, draw = (fixed, small_ints) if visible else (rng, normal)
         args = (draw(source, (n, ch, h, w)), draw(source, (f, ch, kh, kw)), draw(source, (f,)))
         return Case(name, args, {"stride": stride, "padding": padding}, visible=visible)
 
@@ -256,13 +238,13 @@ def _conv_geometries(fixed: np.random.Generator, rng: np.random.Generator) -> li
 
 
 def conv2d_forward_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    return _conv_geometries(_rng(2), _hidden(rng, 2))
+    return _conv_geometries(public_rng(4, 2), hidden_rng(rng, 4, 2))
 
 
 def conv2d_backward_cases(rng: np.random.Generator | None = None) -> list[Case]:
     from convlib import conv_output_size
 
-    fixed, rng = _rng(3), _hidden(rng, 3)
+    fixed, rng = public_rng(4, 3), hidden_rng(rng, 4, 3)
     cases = []
     for geometry in _conv_geometries(fixed, rng):
         x, w, b = geometry.args
@@ -270,16 +252,16 @@ def conv2d_backward_cases(rng: np.random.Generator | None = None) -> list[Case]:
         out_h = conv_output_size(x.shape[2], w.shape[2], stride=stride, padding=padding)
         out_w = conv_output_size(x.shape[3], w.shape[3], stride=stride, padding=padding)
         shape = (x.shape[0], w.shape[0], out_h, out_w)
-        dout = _ints(fixed, shape) if geometry.visible else _normal(rng, shape)
+        dout = small_ints(fixed, shape) if geometry.visible else normal(rng, shape)
         cases.append(Case(geometry.name, (dout, x, w, b), dict(geometry.kwargs), visible=geometry.visible))
     return cases
 
 
 def max_pool2d_forward_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    fixed, rng = _rng(4), _hidden(rng, 4)
+    fixed, rng = public_rng(4, 4), hidden_rng(rng, 4, 4)
 
     def case(name, shape, kernel_size, stride=None, visible=False, negative=False):
-        x = _ints(fixed, shape) if visible else _normal(rng, shape)
+        x = small_ints(fixed, shape) if visible else normal(rng, shape)
         if negative:
             x = -np.abs(x) - 0.5
         kwargs = {} if stride is None else {"stride": stride}
@@ -313,7 +295,7 @@ _TORCH_TOLERANCES = {
 def conv2d_torch_cases(rng: np.random.Generator | None = None) -> list[Case]:
     import torch
 
-    fixed, rng = _rng(5), _hidden(rng, 5)
+    fixed, rng = public_rng(4, 5), hidden_rng(rng, 4, 5)
     cases = []
     geometries = [
         ("3x3 kernel, no padding", (1, 1, 5, 5), (1, 1, 3, 3), 1, 0, True),
@@ -328,9 +310,9 @@ def conv2d_torch_cases(rng: np.random.Generator | None = None) -> list[Case]:
             for name, x_shape, w_shape, stride, padding, visible in geometries:
                 visible = visible and device == "cpu"
                 source = fixed if visible else rng
-                x = torch.as_tensor(_normal(source, x_shape), dtype=dtype)
-                w = torch.as_tensor(_normal(source, w_shape), dtype=dtype)
-                b = torch.as_tensor(_normal(source, w_shape[:1]), dtype=dtype)
+                x = torch.as_tensor(normal(source, x_shape), dtype=dtype)
+                w = torch.as_tensor(normal(source, w_shape), dtype=dtype)
+                b = torch.as_tensor(normal(source, w_shape[:1]), dtype=dtype)
                 dtype_name = str(dtype).removeprefix("torch.")
                 rtol, atol = _TORCH_TOLERANCES[dtype_name, device]
                 cases.append(
