@@ -117,6 +117,18 @@ def mistake_valid_assumes_longer_x(x, h, mode="full"):
     return np.zeros(0, dtype=np.result_type(x, h))
 
 
+def mistake_assumes_longer_x(x, h, mode="full"):
+    """'same' and 'valid' cut out of the full result as if x were the longer input."""
+    n, m = len(x), len(h)
+    full = np.convolve(x, h)
+    if mode == "same":
+        start = (m - 1) // 2
+        return full[start : start + n]
+    if mode == "valid":
+        return full[m - 1 : n]
+    return full
+
+
 def mistake_mode_circular(x, h, mode="full"):
     return _window(_circular(x, h), len(x), len(h), mode) if mode != "full" else _circular(x, h)
 
@@ -187,6 +199,7 @@ def convolve_full_cases(rng: np.random.Generator) -> list[Case]:
         Case("odd kernel (3 taps)", (floats([1, 2, 3, 4]), floats([1, 0, -1])), visible=True),
         Case("even kernel (2 taps), not symmetric", (floats([2, -1, 3]), floats([1, 2])), visible=True),
         Case("kernel longer than the signal", (floats([1, 2]), floats([3, 0, 1, -1])), visible=True),
+        Case("complex signal and kernel", (np.array([1, 2j, -1]), np.array([1 - 1j, 2])), visible=True),
         Case("random signal, odd kernel", (normal(rng, 17), normal(rng, 5))),
         Case("random signal, even kernel", (normal(rng, 12), normal(rng, 4))),
         Case("kernel longer than the signal, random", (normal(rng, 3), normal(rng, 8))),
@@ -205,7 +218,9 @@ def convolve_cases(rng: np.random.Generator) -> list[Case]:
         Case("'same' mode, odd kernel", (floats([1, 2, 3, 4, 5]), floats([1, 2, 3])), {"mode": "same"}, visible=True),
         Case("'same' mode, even kernel", (floats([1, 2, 3, 4, 5]), floats([1, -1])), {"mode": "same"}, visible=True),
         Case("'valid' mode", (floats([1, 2, 3, 4, 5]), floats([2, 1, 0])), {"mode": "valid"}, visible=True),
-        Case("default mode is 'full'", (floats([3, 1, 2]), floats([1, 1])), visible=True),
+        Case("default mode is 'full'", (floats([3, 1, 2]), floats([1, -2])), visible=True),
+        Case("'same' mode, kernel longer than the signal", (floats([1, 2, 3]), floats([1, 0, -1, 2, 1])), {"mode": "same"}, visible=True),
+        Case("'valid' mode, kernel longer than the signal", (floats([1, -1]), floats([1, 2, 3, 4])), {"mode": "valid"}, visible=True),
     ]
     hidden = []
     for mode in _MODES:
@@ -230,6 +245,7 @@ def correlate_cases(rng: np.random.Generator) -> list[Case]:
         Case("'full' mode", (floats([1, 2, 3]), floats([0, 1, 2])), {"mode": "full"}, visible=True),
         Case("'same' mode, odd kernel", (floats([1, 2, 3, 4]), floats([1, 2, 3])), {"mode": "same"}, visible=True),
         Case("complex kernel: conjugated", (floats([1, 2, 3]), np.array([1j, 1.0])), {"mode": "full"}, visible=True),
+        Case("'same' mode, even kernel", (floats([1, 2, 3, 4, 5]), floats([2, -1])), {"mode": "same"}, visible=True),
     ]
     hidden = []
     for mode in _MODES:
@@ -251,10 +267,10 @@ def poly_multiply_cases(rng: np.random.Generator) -> list[Case]:
         Case("(1 + x)(1 - x) = 1 - x^2", (floats([1, 1]), floats([1, -1])), visible=True),
         Case("(1 + 2x + 3x^2)(4 + 5x)", (floats([1, 2, 3]), floats([4, 5])), visible=True),
         Case("a constant times a polynomial", (floats([3]), floats([1, 0, 2])), visible=True),
+        Case("zero top coefficient is kept", (floats([1, 2, 0]), floats([3, 0])), visible=True),
         Case("random degrees 5 and 3", (normal(rng, 6), normal(rng, 4))),
         Case("equal degrees", (normal(rng, 5), normal(rng, 5))),
         Case("the longer polynomial second", (normal(rng, 2), normal(rng, 7))),
-        Case("zero top coefficient is kept", (np.array([1.0, 2.0, 0.0]), np.array([3.0, 0.0]))),
         Case("complex coefficients", (normal(rng, 3, complex_=True), normal(rng, 4, complex_=True))),
         Case("integer coefficients", (rng.integers(-4, 5, 6), rng.integers(-4, 5, 3))),
     ]
@@ -309,6 +325,11 @@ ASSIGNMENT = Assignment(
                 Mistake("'valid' assumes the signal is longer",
                         "When h is longer than x, 'valid' has M - N + 1 samples (the roles swap), "
                         "not zero.", mistake_valid_assumes_longer_x),
+                Mistake("assumes len(x) >= len(h)",
+                        "When the kernel is the longer input the roles swap: 'same' keeps max(N, M) "
+                        "samples starting at (min(N, M) - 1) // 2, 'valid' keeps full[min(N, M) - 1 : "
+                        "max(N, M)]. Cutting with len(x) and len(h) in fixed roles fails when "
+                        "len(h) > len(x).", mistake_assumes_longer_x),
                 Mistake("circular instead of linear convolution", _CIRCULAR, mistake_mode_circular),
             ),
         ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .inputs import hidden_rng, normal, public_rng, small_ints
+from .inputs import floats, hidden_rng, normal, public_rng, small_ints
 from .spec import Assignment, Case, FunctionSpec, Mistake
 
 __all__ = ["ASSIGNMENT"]
@@ -84,6 +84,10 @@ def mistake_convolve_mode_ignored(image, kernel, mode="full", boundary="fill", f
     return reference_convolve2d(image, kernel, "full", boundary, fillvalue)
 
 
+def mistake_convolve_always_same(image, kernel, mode="full", boundary="fill", fillvalue=0):
+    return reference_convolve2d(image, kernel, "same", boundary, fillvalue)
+
+
 def mistake_convolve_same_off_by_one(image, kernel, mode="full", boundary="fill", fillvalue=0):
     if mode != "same":
         return reference_convolve2d(image, kernel, mode, boundary, fillvalue)
@@ -116,6 +120,10 @@ def mistake_correlate_boundary_ignored(image, kernel, mode="full", boundary="fil
 
 def mistake_correlate_mode_ignored(image, kernel, mode="full", boundary="fill", fillvalue=0):
     return reference_correlate2d(image, kernel, "full", boundary, fillvalue)
+
+
+def mistake_correlate_always_same(image, kernel, mode="full", boundary="fill", fillvalue=0):
+    return reference_correlate2d(image, kernel, "same", boundary, fillvalue)
 
 
 def mistake_correlate_same_off_by_one(image, kernel, mode="full", boundary="fill", fillvalue=0):
@@ -187,6 +195,12 @@ _BOUNDARY_IGNORED = (
     "'fill' pads with `fillvalue`, 'wrap' with the opposite edge (periodic), "
     "'symm' with the mirror image including the edge pixel (np.pad mode='symmetric').",
 )
+_ALWAYS_SAME = (
+    "wrong output shape: always 'same'",
+    "Your output always has the image's shape, whatever `mode` says. Only 'same' keeps the "
+    "image's shape; 'full' has (N1 + K1 - 1, N2 + K2 - 1) pixels (pad K - 1 on every side), "
+    "'valid' (N1 - K1 + 1, N2 - K2 + 1) (no padding).",
+)
 _MODE_IGNORED = (
     "wrong output shape: mode ignored",
     "You always return the 'full' result. 'same' keeps the centre window of the size of "
@@ -205,6 +219,7 @@ def convolve2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
         Case("valid mode, odd 3x3 kernel", (small_ints(fixed, (5, 6)), small_ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
         Case("same mode, even 2x2 kernel", (small_ints(fixed, (4, 4)), small_ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
         Case("wrap boundary, same mode", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), {"mode": "same", "boundary": "wrap"}, visible=True),
+        Case("symm boundary, same mode", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), {"mode": "same", "boundary": "symm"}, visible=True),
         Case("full mode, even 2x4 kernel", (normal(rng, (6, 7)), normal(rng, (2, 4)))),
         Case("same mode, even 4x2 kernel", (normal(rng, (7, 6)), normal(rng, (4, 2))), {"mode": "same"}),
         Case("valid mode, even 4x4 kernel", (normal(rng, (8, 9)), normal(rng, (4, 4))), {"mode": "valid"}),
@@ -234,6 +249,7 @@ def correlate2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
         Case("valid mode, odd 3x3 kernel", (small_ints(fixed, (5, 5)), small_ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
         Case("same mode, even 2x2 kernel", (small_ints(fixed, (4, 5)), small_ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
         Case("complex data: the kernel is conjugated", (small_ints(fixed, (3, 3)) + 1j * small_ints(fixed, (3, 3)), small_ints(fixed, (2, 2)) + 1j * small_ints(fixed, (2, 2))), {"mode": "valid"}, visible=True),
+        Case("wrap boundary, same mode", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), {"mode": "same", "boundary": "wrap"}, visible=True),
         Case("same mode, odd 3x3 kernel", (normal(rng, (6, 5)), normal(rng, (3, 3))), {"mode": "same"}),
         Case("same mode, even 4x2 kernel", (normal(rng, (7, 6)), normal(rng, (4, 2))), {"mode": "same"}),
         Case("full mode, even 2x4 kernel", (normal(rng, (5, 6)), normal(rng, (2, 4)))),
@@ -258,6 +274,7 @@ def separable_convolve2d_cases(rng: np.random.Generator | None = None) -> list[C
         Case("full mode, odd kernels of different lengths", (small_ints(fixed, (4, 5)), small_ints(fixed, (3,)), small_ints(fixed, (2,))), visible=True),
         Case("same mode, odd kernels", (small_ints(fixed, (5, 5)), small_ints(fixed, (3,)), small_ints(fixed, (1,)) + 2.0), {"mode": "same"}, visible=True),
         Case("valid mode", (small_ints(fixed, (5, 6)), small_ints(fixed, (3,)), small_ints(fixed, (4,))), {"mode": "valid"}, visible=True),
+        Case("same mode, even kernels", (small_ints(fixed, (5, 6)), floats([1, -2]), floats([2, 1, 0, -1])), {"mode": "same"}, visible=True),
         Case("same mode, even kernels", (normal(rng, (6, 7)), normal(rng, (4,)), normal(rng, (2,))), {"mode": "same"}),
         Case("full mode, even and odd kernels", (normal(rng, (6, 5)), normal(rng, (2,)), normal(rng, (5,)))),
         Case("column kernel longer than the image", (normal(rng, (3, 6)), normal(rng, (5,)), normal(rng, (3,)))),
@@ -271,6 +288,7 @@ def gaussian_kernel_cases() -> list[Case]:
         Case("size 3, sigma 1", (3, 1.0), visible=True),
         Case("size 5, sigma 1", (5, 1.0), visible=True),
         Case("even size 4, sigma 1 (the centre lies between samples)", (4, 1.0), visible=True),
+        Case("size 5, sigma 2", (5, 2.0), visible=True),
         Case("size 7, sigma 2", (7, 2.0)),
         Case("size 9, sigma 0.5 (narrow)", (9, 0.5)),
         Case("even size 6, sigma 3 (wide)", (6, 3.0)),
@@ -311,6 +329,7 @@ ASSIGNMENT = Assignment(
                     mistake_convolve_symm_as_reflect,
                 ),
                 Mistake(*_MODE_IGNORED, mistake_convolve_mode_ignored),
+                Mistake(*_ALWAYS_SAME, mistake_convolve_always_same),
             ),
         ),
         FunctionSpec(
@@ -342,6 +361,7 @@ ASSIGNMENT = Assignment(
                     mistake_correlate_same_off_by_one,
                 ),
                 Mistake(*_MODE_IGNORED, mistake_correlate_mode_ignored),
+                Mistake(*_ALWAYS_SAME, mistake_correlate_always_same),
             ),
         ),
         FunctionSpec(

@@ -168,6 +168,7 @@ def fft_convolve_cases(rng: np.random.Generator | None = None) -> list[Case]:
         Case("valid mode, odd kernel", (small_ints(fixed, 8), small_ints(fixed, 3)), {"mode": "valid"}, visible=True),
         Case("same mode, even kernel", (small_ints(fixed, 6), small_ints(fixed, 4)), {"mode": "same"}, visible=True),
         Case("complex signal and kernel, full mode", (small_ints(fixed, 4) + 1j * small_ints(fixed, 4), small_ints(fixed, 2) - 1j * small_ints(fixed, 2)), visible=True),
+        Case("valid mode, kernel longer than the signal", (small_ints(fixed, 3), small_ints(fixed, 6)), {"mode": "valid"}, visible=True),
         Case("full mode, even kernel", (normal(rng, 11), normal(rng, 6))),
         Case("valid mode, even kernel", (normal(rng, 12), normal(rng, 4)), {"mode": "valid"}),
         Case("kernel longer than the signal, full mode", (normal(rng, 4), normal(rng, 9))),

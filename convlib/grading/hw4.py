@@ -149,6 +149,14 @@ def mistake_backward_padding_kept(dout, x, w, b, stride=1, padding=0):
     return dx, dw, db
 
 
+def mistake_backward_crop_minus_zero(dout, x, w, b, stride=1, padding=0):
+    """dx cropped with dx_pad[:, :, p:-p, p:-p]: right for p > 0, empty for p = 0."""
+    dx, dw, db = reference_conv2d_backward(dout, x, w, b, stride, padding)
+    if padding == 0:
+        dx = dx[:, :, 0:0, 0:0]
+    return dx, dw, db
+
+
 def mistake_pool_stride_one(x, kernel_size, stride=None):
     return reference_max_pool2d_forward(x, kernel_size, 1 if stride is None else stride)
 
@@ -200,7 +208,7 @@ def conv_output_size_cases() -> list[Case]:
         case("stride 2 and padding 1", 32, 3, visible=True, stride=2, padding=1),
         case("dilation 2", 7, 3, visible=True, dilation=2),
         case("stride that does not divide the length (floor)", 10, 4, stride=3),
-        case("padding 2 keeps the size of a 5-tap kernel", 28, 5, padding=2),
+        case("padding 2 keeps the size of a 5-tap kernel", 28, 5, visible=True, padding=2),
         case("even kernel, stride 2, padding 1", 6, 2, stride=2, padding=1),
         case("ResNet stem: 224, k=7, stride 2, padding 3", 224, 7, stride=2, padding=3),
         case("stride, padding and dilation together", 8, 3, stride=3, padding=2, dilation=2),
@@ -300,7 +308,7 @@ def conv2d_torch_cases(rng: np.random.Generator | None = None) -> list[Case]:
     geometries = [
         ("3x3 kernel, no padding", (1, 1, 5, 5), (1, 1, 3, 3), 1, 0, True),
         ("several channels, padding 1", (2, 3, 6, 6), (4, 3, 3, 3), 1, 1, True),
-        ("stride 2 with padding 1, even kernel", (2, 3, 9, 8), (4, 3, 4, 4), 2, 1, False),
+        ("stride 2 with padding 1, even kernel", (2, 3, 9, 8), (4, 3, 4, 4), 2, 1, True),
         ("stride 3, padding 2, rectangular kernel", (1, 2, 10, 11), (3, 2, 3, 2), 3, 2, False),
         ("1x1 kernel", (2, 5, 4, 4), (3, 5, 1, 1), 1, 0, False),
         ("CNN layer: 8x16x16x16, 32 filters, 3x3, padding 1", (8, 16, 16, 16), (32, 16, 3, 3), 1, 1, False),
@@ -416,7 +424,14 @@ ASSIGNMENT = Assignment(
                     "dx = dx_pad[:, :, p:p + H, p:p + W].",
                     mistake_backward_padding_kept,
                 ),
+                Mistake(
+                    "padding cropped with -0 is empty",
+                    "dx_pad[:, :, p:-p, p:-p] is empty when p = 0: -0 is 0, so the slice 0:0 keeps "
+                    "nothing. Crop with explicit ends instead: dx = dx_pad[:, :, p:p + H, p:p + W].",
+                    mistake_backward_crop_minus_zero,
+                ),
             ),
+            outputs=("dx", "dw", "db"),
         ),
         FunctionSpec(
             name="max_pool2d_forward",
