@@ -2,6 +2,11 @@
 
 Shared by the trusted grader and by :func:`convlib.grading.check` in a student's
 notebook: the same outcomes give the same score and the same words.
+
+Each diagnosis in the feedback comes with the smallest check it explains, written as
+code the student can paste into a cell (the call with its inputs in full, every digit,
+and the defaults it relies on), the shapes, and the expected and actual results with
+the digits it takes to see where they differ.
 """
 from __future__ import annotations
 
