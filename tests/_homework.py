@@ -62,6 +62,24 @@ def mutated_cells(notebook: Any, function: str, edits: list[tuple[str, str]]) ->
     return cells
 
 
+def edited_cells(hw: str, function: str, edits: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """Every code cell of the solution notebook, ``function``'s solution cell edited.
+
+    Unlike :func:`mutated_cells`, the other solution cells stay, for functions that
+    call each other (hw1's ``convolve`` calls ``convolve_full``); the cell positions
+    are the notebook's own.
+    """
+    notebook = solution_notebook(hw)
+    cells = []
+    for index, source in student_cells(notebook):
+        if _nbgrader(notebook.cells[index]).get("grade_id") == f"{function}_impl":
+            for old, new in edits:
+                assert source.count(old) == 1, f"{function}: {old!r} occurs {source.count(old)} times"
+                source = source.replace(old, new)
+        cells.append((index, source))
+    return cells
+
+
 def mutation_ids(mutations: dict) -> list[str]:
     return [f"{function}-{mistake}" for function, mistake in mutations]
 

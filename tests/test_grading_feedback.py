@@ -22,27 +22,14 @@ import re
 import numpy as np
 import pytest
 
-from _homework import solution_notebook
+from _homework import edited_cells
 from convlib.grading import check
 from convlib.grading._values import Opaque, to_plain
 from convlib.grading.compare import find_mismatch
-from convlib.grading.engine import Grader, student_cells
+from convlib.grading.engine import Grader
 from convlib.grading.spec import load_assignment
 
 SEED = 4321
-
-
-def edited_cells(hw: str, function: str, edits: list[tuple[str, str]]) -> list[tuple[int, str]]:
-    """Every code cell of the solution notebook, ``function``'s solution cell edited."""
-    notebook = solution_notebook(hw)
-    cells = []
-    for index, source in student_cells(notebook):
-        if notebook.cells[index].metadata.get("nbgrader", {}).get("grade_id") == f"{function}_impl":
-            for old, new in edits:
-                assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
-                source = source.replace(old, new)
-        cells.append((index, source))
-    return cells
 
 
 def block(feedback: str, head: str) -> str:
