@@ -146,7 +146,8 @@ def describe_inputs(spec: FunctionSpec, case: Case) -> str:
     passed, defaults = _arguments(spec, case)
     values = [(name, to_plain(value), keyword) for name, value, keyword in passed]
     small = sum(_count(value) for _, value, _ in values) <= MAX_SHOWN_INPUT
-    inline = all(_shape(value) is None or len(value_code(value)) <= 60 for _, value, _ in values)
+    inline = small and all(_shape(value) is None or len(value_code(value)) <= 60
+                           for _, value, _ in values)
     lines, call = [], []
     for name, value, keyword in values:
         if _shape(value) is None or (small and inline):

@@ -95,7 +95,8 @@ def _low_precision(expected: np.ndarray, actual: np.ndarray) -> str | None:
     if expected.dtype not in _SINGLE:
         return None
     if actual.dtype.kind in "fc" and actual.dtype.itemsize < expected.dtype.itemsize:
-        return f"your result has dtype {actual.dtype}, which keeps about 7 significant digits"
+        digits = np.finfo(actual.dtype).precision + 1
+        return f"your result has dtype {actual.dtype}, which keeps about {digits} significant digits"
     if actual.dtype not in _SINGLE:
         return None
     single = _SINGLE[actual.dtype]
