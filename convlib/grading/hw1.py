@@ -175,7 +175,10 @@ def mistake_poly_added(p, q):
 
 
 def mistake_poly_elementwise(p, q):
-    return np.asarray(p) * np.asarray(q)
+    """Matching coefficients multiplied (as zip(p, q) pairs them: the shorter length)."""
+    p, q = np.asarray(p), np.asarray(q)
+    n = min(len(p), len(q))
+    return p[:n] * q[:n]
 
 
 def mistake_poly_top_lost(p, q):
