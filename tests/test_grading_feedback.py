@@ -295,3 +295,33 @@ def test_an_unflipped_kernel_fails_the_default_mode_check(capsys):
     check("hw1", "convolve", convolve)
     out = capsys.readouterr().out
     assert "default mode is 'full'" in out.split("Failed checks:")[1]
+
+
+@pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4"])
+def test_every_example_call_rebuilds_its_case_exactly(hw):
+    """Pasted into a cell, each small case's example calls the function with the very inputs."""
+    torch = pytest.importorskip("torch") if hw == "hw4" else None
+    from convlib.grading._judge import MAX_SHOWN_INPUT, describe_inputs, input_size
+
+    rebuilt = 0
+    for spec in load_assignment(hw).functions:
+        for case in spec.build_cases(np.random.default_rng(0)):
+            code = describe_inputs(spec, case)
+            assert "..." not in code
+            compile(code, "<example>", "exec")
+            if input_size(case) > MAX_SHOWN_INPUT:
+                assert "too many to show" in code  # the inputs are named by shape and dtype
+                continue
+            calls = []
+            namespace = {"np": np, "torch": torch, spec.name: lambda *a, **k: calls.append((a, k))}
+            exec(compile(code, "<example>", "exec"), namespace)
+            (args, kwargs), = calls
+            assert kwargs.keys() == case.kwargs.keys() and len(args) == len(case.args)
+            for got, want in zip(list(args) + list(kwargs.values()), list(case.args) + list(case.kwargs.values())):
+                if hasattr(want, "dtype"):
+                    assert got.dtype == want.dtype and got.shape == want.shape
+                    assert np.array_equal(np.asarray(got.tolist()), np.asarray(want.tolist()))
+                else:
+                    assert got == want
+            rebuilt += 1
+    assert rebuilt >= 20

@@ -208,11 +208,21 @@ def _shown(value: Any, digits: int = 6) -> str:
 
 
 def _wrapped(line: str, width: int = 100) -> list[str]:
-    """A line of code broken after commas (still valid Python inside brackets)."""
+    """A line of code broken at spaces after commas: still valid Python inside brackets.
+
+    A comment line goes on as a comment; a trailing comment stays on the last line.
+    """
     if len(line) <= width:
         return [line]
-    return textwrap.wrap(line, width, subsequent_indent="    ", break_long_words=False,
-                         break_on_hyphens=False)
+    if line.startswith("#"):
+        return textwrap.wrap(line, width, subsequent_indent="#     ", break_long_words=False,
+                             break_on_hyphens=False)
+    code, hash_, comment = line.partition("  # ")
+    lines = textwrap.wrap(code, width, subsequent_indent="    ", break_long_words=False,
+                          break_on_hyphens=False)
+    if hash_:
+        lines[-1] += hash_ + comment
+    return lines
 
 
 def describe_results(spec: FunctionSpec, expected: Any, actual: Any, *, rtol: float = 1e-7,
