@@ -115,6 +115,8 @@ def test_a_float64_result_of_float32_arithmetic_is_named_too():
     assert mismatch.label == "computed in float32"
     assert "single precision" in mismatch.text
     assert find_mismatch(np.convolve(x, h), np.convolve(x, h) + 1e-3).label == "wrong values"
+    flipped = np.convolve(x.astype(np.float32), h[::-1].astype(np.float32))  # a real mistake
+    assert find_mismatch(np.convolve(x, h), flipped).label == "wrong values"
 
 
 # ----------------------------------------------------------------------------- 3. cell numbers
