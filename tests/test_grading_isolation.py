@@ -542,6 +542,57 @@ def test_torch_imports_lazily_inside():
     assert value == 83.0  # [[0, 1, 2], [3, 4, 5]] @ its transpose: 5 + 14 + 14 + 50
 
 
+def test_an_ordinary_grading_user_gets_the_same_sandbox():
+    """Without root, the user namespace comes first and owns the mounts (another code path)."""
+
+    def as_ordinary_user():
+        if os.geteuid() == 0:  # become one; it cannot read what root's home holds (pyenv's Python)
+            key = ((), False)
+            isolation._VISIBLE[key] = [p for p in isolation._VISIBLE[key]  # noqa: SLF001 (this child)
+                                       if not p.startswith("/root/")]
+            os.setgroups([])
+            os.setresgid(1000, 1000, 1000)
+            os.setresuid(1000, 1000, 1000)
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            as_ordinary_user()
+            host_uid = os.geteuid()
+            isolation.enter(Policy(max_processes=16))
+            status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+            with open("/tmp/scratch.txt", "w") as handle:
+                handle.write("ok")
+            forks = 0
+            try:
+                for _ in range(100):
+                    if os.fork() == 0:
+                        time.sleep(30)
+                        os._exit(0)
+                    forks += 1
+            except OSError:
+                pass
+            report = {"host_uid": host_uid, "pid": os.getpid(), "uid": os.getuid(),
+                      "cap_eff": status["CapEff"].strip(), "forks": forks,
+                      "course_file": os.path.exists(str(ROOT / "nbgrader_config.py")),
+                      "inet": _errno_of(lambda: socket.socket(socket.AF_INET).close()),
+                      "writes_usr": _errno_of(lambda: open("/usr/evil", "w"))}
+            os.write(write_fd, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    data = os.read(read_fd, 1 << 16)
+    os.close(read_fd)
+    _, status = os.waitpid(pid, 0)
+    result = json.loads(data)
+    assert status == 0
+    assert result["host_uid"] != 0 and result["pid"] == 1 and result["uid"] == Policy().uid
+    assert int(result["cap_eff"], 16) == 0 and not result["course_file"]
+    assert result["forks"] < 16 and result["inet"] == errno.EPERM and result["writes_usr"] != 0
+
+
 def test_enter_works_in_a_fork_server_whose_guards_are_installed():
     """The fork server replaces os.fork, os.kill and ctypes by guards before it forks jobs."""
     script = (

@@ -336,8 +336,8 @@ def gpu_devices() -> list[Path]:
     return nodes + (sorted(caps.iterdir()) if caps.is_dir() else [])
 
 
-def _build_root(root: str, policy: Policy) -> None:
-    """Populate the tmpfs at ``root`` with the visible paths and the scratch (as host root)."""
+def _build_root(root: str, policy: Policy, *, owner: int, privileged: bool) -> None:
+    """Populate a tmpfs at ``root`` with the visible paths, the scratch (owned by ``owner``), a proc."""
     sources = []
     for path in _visible_paths_cached(policy.readable, policy.gpu):
         if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
@@ -361,14 +361,24 @@ def _build_root(root: str, policy: Policy) -> None:
         os.close(fd)
         device = path.startswith("/dev/")
         flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | (0 if device else MS_NODEV)
-        _mount(None, target, None, flags)
+        _mount(None, target, None, flags | _locked_flags(target))
     os.makedirs(root + SCRATCH, exist_ok=True)
     _mount("tmpfs", root + SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"mode=0700,size={policy.scratch_mb}m,uid={policy.host_uid},gid={policy.host_uid}")
+           f"mode=0700,size={policy.scratch_mb}m,uid={owner},gid={owner}")
     os.makedirs(root + "/proc", exist_ok=True)
-    # a proc of the host's PID namespace under the new one's: the kernel lets a user
-    # namespace mount proc only where one is already fully visible; init covers it
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # a proc of the host's PID namespace under the job's own: the kernel lets a user
+    # namespace mount proc only where one is already fully visible; the job covers it
+    if privileged:
+        _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    else:
+        _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
+
+
+def _locked_flags(path: str) -> int:
+    """The flags of the mount at ``path`` that a user namespace may not drop in a remount."""
+    flags = os.statvfs(path).f_flag
+    return ((MS_NOEXEC if flags & os.ST_NOEXEC else 0) | (1024 if flags & os.ST_NOATIME else 0)
+            | (2048 if flags & os.ST_NODIRATIME else 0) | (1 << 21 if flags & os.ST_RELATIME else 0))
 
 
 def _pivot(root: str) -> None:
@@ -605,32 +615,30 @@ def enter(policy: Policy) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
-    # 1. as host root, in a private mount namespace: the minimal root
-    _check(_LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    root = "/tmp"  # the host path the new root's tmpfs covers (in this namespace only)
-    _build_root(root, policy)
-    _pivot(root)
-    # 2. drop to the unprivileged host uid, then new namespaces owned by it
-    try:
-        resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-    except (ValueError, OSError):
-        pass  # the job's own limit is set in its user namespace below
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if os.getuid() == 0:
+    root = "/tmp"  # the host path the new root's tmpfs covers (in the new mount namespace only)
+    namespaces = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    if os.geteuid() == 0:
+        # as host root, in a private mount namespace: the minimal root (root reads any source)
+        _check(_LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _build_root(root, policy, owner=policy.host_uid, privileged=True)
+        _pivot(root)
+        # then down to the unprivileged host uid (a user namespace whose ids map to root would
+        # let the job pass RLIMIT_NPROC), and new namespaces owned by it
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        except (ValueError, OSError):
+            pass  # the job's own limit is set in its user namespace
         os.setgroups([])
         os.setresgid(policy.host_uid, policy.host_uid, policy.host_uid)
         os.setresuid(policy.host_uid, policy.host_uid, policy.host_uid)
-    host_uid, host_gid = os.geteuid(), os.getegid()
-    flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-    _check(_LIBC.unshare(flags), "unshare(user, pid, net, ipc, uts namespaces)")
-    if _LIBC.unshare(CLONE_NEWCGROUP) < 0:
-        pass  # a cgroup namespace only hides cgroup paths: nice to have
-    _LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # a uid change made /proc/self root's
-    _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{policy.uid} {host_uid} 1\n")
-    _write("/proc/self/gid_map", f"{policy.uid} {host_gid} 1\n")
-    _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        _map_ids(namespaces, policy)
+    else:  # an ordinary grading user: the user namespace first, which then owns the mounts
+        _map_ids(namespaces | CLONE_NEWNS, policy)
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _build_root(root, policy, owner=policy.uid, privileged=False)
+        _pivot(root)
     alive_read, alive_write = os.pipe()
     job = _fork()
     if job:  # hold no descriptor of the job's: its pipes must end when the job does
@@ -638,6 +646,18 @@ def enter(policy: Policy) -> None:
         _supervise(job)
     os.close(alive_write)
     _job(policy, alive_read)
+
+
+def _map_ids(flags: int, policy: Policy) -> None:
+    """Unshare ``flags`` (with a new user namespace) and map ``policy.uid`` to this process's ids."""
+    host_uid, host_gid = os.geteuid(), os.getegid()
+    _check(_LIBC.unshare(flags), "unshare(user, pid, net, ipc, uts namespaces)")
+    _LIBC.unshare(CLONE_NEWCGROUP)  # hides cgroup paths only: nice to have, not required
+    _LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # a uid change made /proc/self root's
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{policy.uid} {host_uid} 1\n")
+    _write("/proc/self/gid_map", f"{policy.uid} {host_gid} 1\n")
+    _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def _close_all_but(*keep: int) -> None:
@@ -885,7 +905,7 @@ def _layers(policy: Policy, report: Mapping[str, Any]) -> list[Layer]:
         ok = bool(ns.get(key))
         add(label, ok, "own namespace" if ok else error or "shares the host's")
     uid = report.get("uid")
-    add("unprivileged uid", uid not in (None, 0), f"uid {uid} inside, host uid {policy.host_uid}"
+    add("unprivileged uid", uid not in (None, 0), f"uid {uid} inside, host uid {policy.host_uid if os.geteuid() == 0 else os.geteuid()}"
         if uid not in (None, 0) else error or "runs as root")
     cap = report.get("cap_eff")
     add("no capabilities", cap is not None and int(cap, 16) == 0, f"CapEff {cap}" if cap else error or "?")
