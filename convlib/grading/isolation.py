@@ -216,16 +216,15 @@ class Layer:
 # but never in convlib.grading's own (import this module before installing them)
 _fork, _kill = os.fork, os.kill
 _LIBC = CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-for _name, _types in (("unshare", [c_int]),
-                      ("mount", [c_char_p, c_char_p, c_char_p,
-                                 c_ulong, c_char_p]),
-                      ("umount2", [c_char_p, c_int]),
-                      ("sethostname", [c_char_p, c_size_t]),
-                      ("prctl", [c_int, c_ulong, c_ulong, c_ulong,
-                                 c_ulong])):
-    getattr(_LIBC, _name).argtypes = _types
-    getattr(_LIBC, _name).restype = c_int
-_LIBC.syscall.restype = c_long
+if sys.platform.startswith("linux"):  # elsewhere (macOS) only the "process" level exists
+    for _name, _types in (("unshare", [c_int]),
+                          ("mount", [c_char_p, c_char_p, c_char_p, c_ulong, c_char_p]),
+                          ("umount2", [c_char_p, c_int]),
+                          ("sethostname", [c_char_p, c_size_t]),
+                          ("prctl", [c_int, c_ulong, c_ulong, c_ulong, c_ulong])):
+        getattr(_LIBC, _name).argtypes = _types
+        getattr(_LIBC, _name).restype = c_int
+    _LIBC.syscall.restype = c_long
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x80
@@ -601,6 +600,8 @@ def enter(policy: Policy) -> None:
         ACTIVE.clear()
         ACTIVE["level"] = PROCESS
         return
+    if not sys.platform.startswith("linux"):
+        raise IsolationError(f"the operating-system sandbox needs Linux namespaces; this is {sys.platform}")
     if "seccomp" in policy.require and platform.machine() != "x86_64":
         raise IsolationError(f"seccomp filter: not available on {platform.machine()}")
     if "landlock" in policy.require and landlock_abi() < 1:
