@@ -90,7 +90,8 @@ def main() -> None:
     stem = "bench_isolation_torch" if args.torch else "bench_isolation"
     with open(RESULTS / f"{stem}.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["job", *(f"{level}_wall_ms" for level in times), *(f"{level}_cpu_ms" for level in cpu)])
+        writer.writerow(["job", *(f"{level}_wall_ms" for level in times),
+                         *(f"{level}_cpu_ms" for level in cpu)])
         writer.writerows(zip(range(args.jobs), *times.values(), *cpu.values()))
     import matplotlib
 

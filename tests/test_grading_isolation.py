@@ -120,7 +120,8 @@ def test_job_cannot_see_the_course_root_or_root_home():
                 pass
         listings = {folder: sorted(os.listdir(folder)) for folder in ("/root", "/work", str(ROOT))
                     if os.path.isdir(folder)}
-        return {"readable": readable, "listings": listings, "exists": [p for p in present if os.path.exists(p)]}
+        return {"readable": readable, "listings": listings,
+                "exists": [p for p in present if os.path.exists(p)]}
 
     result, status = run_job(job)
     assert status == 0 and "error" not in result, result

@@ -190,7 +190,8 @@ class Policy:
         >>> Policy.from_limits({"memory_mb": 1024, "max_file": 2**20}).memory_mb
         1024
         """
-        return cls(level=level, gpu=gpu, memory_mb=int(limits["memory_mb"]) if limits.get("memory_mb") else None,
+        memory = int(limits["memory_mb"]) if limits.get("memory_mb") else None
+        return cls(level=level, gpu=gpu, memory_mb=memory,
                    max_file_bytes=int(limits.get("max_file", cls.max_file_bytes)))
 
 
@@ -433,7 +434,8 @@ def _drop_capabilities() -> None:
 
 # Landlock rights (include/uapi/linux/landlock.h)
 _LL_EXECUTE, _LL_WRITE_FILE, _LL_READ_FILE, _LL_READ_DIR = 1, 2, 4, 8
-_LL_WRITES_BY_ABI = {1: 0b1_1111_1111_0010, 2: 1 << 13, 3: 1 << 14, 5: 1 << 15}  # + REFER, TRUNCATE, IOCTL_DEV
+# writes of ABI 1 (WRITE_FILE, REMOVE_*, MAKE_*), then REFER, TRUNCATE, IOCTL_DEV
+_LL_WRITES_BY_ABI = {1: 0b1_1111_1111_0010, 2: 1 << 13, 3: 1 << 14, 5: 1 << 15}
 _LL_FILE_RIGHTS = _LL_EXECUTE | _LL_WRITE_FILE | _LL_READ_FILE | (1 << 14) | (1 << 15)
 
 
@@ -906,7 +908,8 @@ def _layers(policy: Policy, report: Mapping[str, Any]) -> list[Layer]:
         ok = bool(ns.get(key))
         add(label, ok, "own namespace" if ok else error or "shares the host's")
     uid = report.get("uid")
-    add("unprivileged uid", uid not in (None, 0), f"uid {uid} inside, host uid {policy.host_uid if os.geteuid() == 0 else os.geteuid()}"
+    host = policy.host_uid if os.geteuid() == 0 else os.geteuid()
+    add("unprivileged uid", uid not in (None, 0), f"uid {uid} inside, host uid {host}"
         if uid not in (None, 0) else error or "runs as root")
     cap = report.get("cap_eff")
     add("no capabilities", cap is not None and int(cap, 16) == 0, f"CapEff {cap}" if cap else error or "?")
@@ -927,7 +930,8 @@ def _layers(policy: Policy, report: Mapping[str, Any]) -> list[Layer]:
     add("landlock network", bool(landlock.get("network")), "no TCP bind or connect" if landlock.get("network")
         else f"needs Landlock ABI 4 (kernel ABI {abi})")
     seccomp = report.get("seccomp")
-    add("seccomp", seccomp == "2", "filter mode: EPERM for ptrace, mount, unshare, bpf, non-AF_UNIX sockets..."
+    add("seccomp", seccomp == "2",
+        "filter mode: EPERM for ptrace, mount, unshare, bpf, non-AF_UNIX sockets..."
         if seccomp == "2" else f"not available on {platform.machine()}" if not error else error)
     for controller in ("memory", "pids"):
         add(f"cgroup v2 {controller}", False, _cgroup_v2_detail(controller)
