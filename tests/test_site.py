@@ -283,3 +283,88 @@ def test_each_chapter_downloads_as_a_notebook_with_the_same_code(chapter, browse
     got = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     assert notebook["nbformat"] == 4 and got == expected
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+
+
+# ------------------------------------------------------------------ widths, footer, search
+OVERFLOW = """
+const selectors = ["div.highlight pre", "div.cell_output pre", "div.output pre",
+                   "mjx-container[display='true']", "div.math", "table"];
+const wide = [];
+for (const selector of selectors) {
+    for (const element of document.querySelectorAll("article " + selector)) {
+        if (element.offsetParent === null) { continue; }          // hidden ("show code")
+        if (element.scrollWidth > element.clientWidth + 1) {
+            wide.push(selector + ": " + element.textContent.trim().slice(0, 70));
+        }
+    }
+}
+return wide;
+"""
+
+READABLE = """
+const width = window.innerWidth, problems = [];
+if (document.documentElement.scrollWidth > width + 1) {
+    problems.push("the page scrolls sideways: " + document.documentElement.scrollWidth);
+}
+for (const p of document.querySelectorAll("article p")) {
+    if (p.offsetParent === null) { continue; }
+    const size = parseFloat(getComputedStyle(p).fontSize), box = p.getBoundingClientRect();
+    if (size < 14) { problems.push("text of " + size + "px: " + p.textContent.slice(0, 40)); }
+    if (box.right > width + 1) { problems.push("text cut at the edge: " + p.textContent.slice(0, 40)); }
+}
+return problems;
+"""
+
+
+def _at_width(driver, width: int):
+    driver.set_window_size(width, 900)
+
+
+def test_no_code_output_or_equation_scrolls_sideways_at_1280px(browser, base_url, pages, page_states):
+    _at_width(browser, 1280)
+    wide = {}
+    for name in pages:
+        _open(browser, base_url + name)
+        found = browser.execute_script(OVERFLOW)
+        if found:
+            wide[name] = found
+    assert not wide, f"blocks wider than the column at 1280 px: {json.dumps(wide, indent=1)[:4000]}"
+
+
+def test_text_stays_readable_at_390px(browser, base_url, pages, page_states):
+    _at_width(browser, 390)
+    try:
+        problems = {}
+        for name in pages:
+            _open(browser, base_url + name)
+            found = browser.execute_script(READABLE)
+            if found:
+                problems[name] = found
+    finally:
+        _at_width(browser, 1280)
+    assert not problems, f"at 390 px: {json.dumps(problems, indent=1)[:4000]}"
+
+
+def test_the_configured_footer_shows_on_every_page(browser, base_url, pages, page_states):
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    footer = config["sphinx"]["config"]["html_theme_options"]["extra_footer"]
+    words = footer.split("<")[0].strip()
+    for name in pages:
+        browser.get(base_url + name)
+        shown = browser.execute_script("return document.querySelector('footer') ?"
+                                       " document.querySelector('footer').innerText : ''")
+        assert words in shown, f"{name}: the footer {words!r} is not shown (footer: {shown!r})"
+
+
+def test_one_search_control_per_page(browser, base_url, page_states):
+    browser.get(base_url + f"{CHAPTERS[0]}.html")
+    visible = browser.execute_script(
+        """
+        return Array.from(document.querySelectorAll(".search-button__button, .bd-search"))
+            .filter(e => e.offsetParent !== null && !e.closest(".search-button__wrapper"))
+            .map(e => e.className);
+        """
+    )
+    assert len(visible) == 1, f"search controls shown: {visible}"
