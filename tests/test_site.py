@@ -109,6 +109,27 @@ def pages(site: Path) -> list[str]:
     return names
 
 
+def _load(driver, url: str) -> None:
+    """Open ``url`` and wait until that page (not the previous one) has finished loading.
+
+    ``driver.get`` was seen to return before the page a test then read was there (an
+    empty footer, a missing play button), e.g. while index.html's redirect was pending;
+    waiting for a complete document with the theme's footer makes the checks read a page.
+    """
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    previous = driver.current_url
+    driver.get(url)
+    # index.html is a redirect (meta refresh) to intro.html: the page reached may differ from
+    # ``url``, but it must not be the previous one
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && document.querySelector('footer') !== null"
+            " && (document.URL === arguments[0] || document.URL !== arguments[1])", url, previous
+        )
+    )
+
+
 # ----------------------------------------------------------------------------- page helpers
 def _open(driver, url: str) -> dict:
     """Load a page, wait for images and MathJax, and return what the checks need."""
@@ -228,7 +249,7 @@ return report;
 def test_each_chapter_has_an_interactive_figure_whose_controls_change_the_picture(
     chapter, browser, base_url, page_states
 ):
-    browser.get(base_url + f"{chapter}.html")
+    _load(browser, base_url + f"{chapter}.html")
     cells = browser.find_elements("css selector", ".convlib-explore")
     assert cells, f"{chapter} has no interactive figure (convlib.widgets.explore)"
     for cell in cells:
@@ -240,7 +261,7 @@ def test_each_chapter_has_an_interactive_figure_whose_controls_change_the_pictur
 
 
 def test_play_button_animates_a_figure(browser, base_url, page_states):
-    browser.get(base_url + f"{CHAPTERS[0]}.html")
+    _load(browser, base_url + f"{CHAPTERS[0]}.html")
     play = browser.find_elements("css selector", ".convlib-explore button[data-play]")
     assert play, f"{CHAPTERS[0]} has no play button"
     img = play[0].find_element("xpath", "ancestor::div[@class='convlib-explore']//img")
@@ -251,7 +272,7 @@ def test_play_button_animates_a_figure(browser, base_url, page_states):
 
 
 def test_search_finds_the_chapters(browser, base_url, page_states):
-    browser.get(base_url + "search.html?q=convolution")
+    _load(browser, base_url + "search.html?q=convolution")
     hits = browser.execute_async_script(
         """
         const done = arguments[arguments.length - 1], started = Date.now();
@@ -273,7 +294,7 @@ def test_search_finds_the_chapters(browser, base_url, page_states):
 def test_each_chapter_downloads_as_a_notebook_with_the_same_code(chapter, browser, base_url, page_states):
     import jupytext
 
-    browser.get(base_url + f"{chapter}.html")
+    _load(browser, base_url + f"{chapter}.html")
     links = [a.get_attribute("href") for a in browser.find_elements("css selector", "a[href$='.ipynb']")]
     assert links, f"{chapter} has no .ipynb download link"
     with urllib.request.urlopen(links[0]) as response:
@@ -352,14 +373,16 @@ def test_the_configured_footer_shows_on_every_page(browser, base_url, pages, pag
     footer = config["sphinx"]["config"]["html_theme_options"]["extra_footer"]
     words = footer.split("<")[0].strip()
     for name in pages:
-        browser.get(base_url + name)
-        shown = browser.execute_script("return document.querySelector('footer') ?"
-                                       " document.querySelector('footer').innerText : ''")
+        _load(browser, base_url + name)
+        # the page has several <footer>s (the previous/next links come first): read them all
+        shown = browser.execute_script(
+            "return Array.from(document.querySelectorAll('footer')).map(f => f.innerText).join('\\n')"
+        )
         assert words in shown, f"{name}: the footer {words!r} is not shown (footer: {shown!r})"
 
 
 def test_one_search_control_per_page(browser, base_url, page_states):
-    browser.get(base_url + f"{CHAPTERS[0]}.html")
+    _load(browser, base_url + f"{CHAPTERS[0]}.html")
     visible = browser.execute_script(
         """
         return Array.from(document.querySelectorAll(".search-button__button, .bd-search"))
@@ -368,3 +391,32 @@ def test_one_search_control_per_page(browser, base_url, page_states):
         """
     )
     assert len(visible) == 1, f"search controls shown: {visible}"
+
+
+FIGURES = """
+const figures = Array.from(document.querySelectorAll("article figure[id]"));
+return figures.map(f => ({
+    id: f.id,
+    number: (f.querySelector("figcaption .caption-number") || {textContent: ""}).textContent.trim(),
+    caption: (f.querySelector("figcaption .caption-text") || {textContent: ""}).textContent.trim(),
+    alt: Array.from(f.querySelectorAll("img")).map(img => img.getAttribute("alt") || ""),
+    width: Math.min(...Array.from(f.querySelectorAll("img")).map(img => img.getBoundingClientRect().width)),
+    references: document.querySelectorAll(`article a[href='#${f.id}']`).length,
+}));
+"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_numbers_captions_and_references_its_figures(chapter, browser, base_url, page_states):
+    _at_width(browser, 1280)
+    _load(browser, base_url + f"{chapter}.html")
+    figures = browser.execute_script(FIGURES)
+    assert len(figures) >= 2, f"{chapter}: {len(figures)} numbered figures, expected its key figures"
+    for figure in figures:
+        assert figure["number"].startswith("Fig."), f"{chapter}: {figure['id']} has no number"
+        assert len(figure["caption"]) > 30, f"{chapter}: {figure['id']} caption {figure['caption']!r}"
+        assert figure["alt"] and all(len(a) > 30 for a in figure["alt"]), (
+            f"{chapter}: {figure['id']} lacks alt text saying what it shows: {figure['alt']}"
+        )
+        assert figure["references"] >= 1, f"{chapter}: {figure['id']} is never referenced from the text"
+        assert figure["width"] >= 300, f"{chapter}: {figure['id']} drawn {figure['width']:.0f} px wide"
