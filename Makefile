@@ -25,9 +25,13 @@ ASSETS := book/_assets_offline
 assets: $(STAMP)
 	$(BIN)/python book/_ext/fetch_offline_assets.py $(ASSETS)
 
-# CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore)
+# CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore).
+# The execution cache keys a chapter on its code cells only: cache_key.py clears it when
+# convlib's source or CONVLIB_STATIC changed since the last build, so no figure is stale.
 book: $(STAMP) assets
-	CONVLIB_STATIC=1 $(BIN)/jupyter-book build book --config _config.yml \
+	export CONVLIB_STATIC=$${CONVLIB_STATIC:-1} && \
+	$(BIN)/python book/_ext/cache_key.py _build convlib CONVLIB_STATIC && \
+	$(BIN)/jupyter-book build book --config _config.yml \
 		--path-output . -W -n --keep-going
 	@echo "The site is in _build/html: open _build/html/index.html, or run 'make serve'."
 
