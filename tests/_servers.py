@@ -137,7 +137,7 @@ class DaskCluster:
 
     def start(self) -> "DaskCluster":
         self.scheduler = self._start("scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-                                     "--dashboard-address", ":0", "--no-show", log="scheduler.log")
+                                     "--no-dashboard", log="scheduler.log")
         _wait_for_port(self.port, self.scheduler, "dask scheduler")
         for _ in range(self.count):
             self.add_worker()
