@@ -32,6 +32,9 @@ from convlib.grading.gradebook import database_url  # noqa: E402
 # the gradebook: SQLite at the course root, or the database named by NBGRADER_DB_URL
 # (e.g. postgresql+psycopg://grader:password@db-host:5432/course, shared by several graders)
 c.CourseDirectory.db_url = database_url(_root)
+# nbgrader's default course id is "": SQLite ignores the assignment -> course foreign key,
+# PostgreSQL enforces it (nbgrader then fails to add the assignment), so name the course
+c.CourseDirectory.course_id = os.environ.get("NBGRADER_COURSE_ID", "convolution")
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402

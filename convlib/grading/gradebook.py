@@ -62,10 +62,12 @@ def hide_password(url: str) -> str:
     --------
     >>> hide_password("postgresql+psycopg://grader:s3cret@db.example.org:5432/conv")
     'postgresql+psycopg://grader:***@db.example.org:5432/conv'
+    >>> hide_password("grader:s3cret@db/conv")
+    'grader:***@db/conv'
     >>> hide_password("sqlite:////course/gradebook.db")
     'sqlite:////course/gradebook.db'
     """
-    return re.sub(r"^([^:/]+://[^:/@]+):[^@]*@", r"\1:***@", url)
+    return re.sub(r"([^:/@\s]+):[^@/\s]*@", r"\1:***@", url, count=1)
 
 
 def gradebook_rows(db_url: str, assignment: str) -> dict[str, dict[str, Any]]:
