@@ -73,23 +73,26 @@ def scheduler_address(value: str | None, environ: Mapping[str, str] | None = Non
 
 # ----------------------------------------------------------------------------- the worker's side
 
-def _worker_grader(assignment: str, seed: int, time_scale: float, cuda: bool) -> Grader:
+def _worker_grader(assignment: str, seed: int, time_scale: float, cuda: bool,
+                   options: Mapping[str, Any]) -> Grader:
     """One grader (and sandbox) per worker thread, kept for the next notebooks."""
     graders = getattr(_local, "graders", None)
     if graders is None:
         graders = _local.graders = {}
-    key = (assignment, seed, time_scale, cuda)
+    key = (assignment, seed, time_scale, cuda, tuple(sorted(options.items())))
     if key not in graders:
-        graders[key] = Grader(assignment, seed=seed, time_scale=time_scale, cuda=cuda)
+        graders[key] = Grader(assignment, seed=seed, time_scale=time_scale, cuda=cuda, **options)
     return graders[key]
 
 
 def grade_notebook(assignment: str, cells: list[tuple[int, str]], *, seed: int, time_scale: float = 1.0,
-                   cuda: bool = False) -> dict[str, Any]:
+                   cuda: bool = False, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Grade one notebook where this runs (a Dask worker) and return the plain result.
 
-    Returns ``{"fingerprint": ..., "result": NotebookResult.as_dict()}``; the
-    fingerprint lets the client check that the worker runs the same grader.
+    ``options`` are further keyword arguments of :class:`~convlib.grading.engine.Grader`
+    (plain values, e.g. the sandbox's isolation level). Returns ``{"fingerprint": ...,
+    "result": NotebookResult.as_dict()}``; the fingerprint lets the client check that
+    the worker runs the same grader.
 
     Examples
     --------
@@ -97,7 +100,7 @@ def grade_notebook(assignment: str, cells: list[tuple[int, str]], *, seed: int, 
     >>> NotebookResult.from_dict(out["result"]).functions["poly_multiply"].score
     0.0
     """
-    grader = _worker_grader(assignment, int(seed), float(time_scale), bool(cuda))
+    grader = _worker_grader(assignment, int(seed), float(time_scale), bool(cuda), dict(options or {}))
     return {"fingerprint": grader.fingerprint(), "result": grader.grade_cells(list(cells)).as_dict()}
 
 
@@ -265,12 +268,14 @@ class GradingCluster:
         return True
 
     def grade(self, grader: Grader, notebooks: Mapping[str, list[tuple[int, str]]],
-              on_result: Callable[[str, NotebookResult], None]) -> dict[str, int]:
+              on_result: Callable[[str, NotebookResult], None], *,
+              options: Mapping[str, Any] | None = None) -> dict[str, int]:
         """Grade ``notebooks`` (``name -> cells``) on the workers; ``on_result(name, result)`` as each ends.
 
         ``grader`` (the client's; it starts no sandbox here) fixes the assignment, seed,
-        time scale and whether CUDA cases run; each worker checks it runs the same
-        grader (fingerprint). Returns ``{"graded", "infrastructure_errors", "workers"}``.
+        time scale and whether CUDA cases run; ``options`` are further ``Grader``
+        arguments the workers use; the client checks each worker ran the same grader
+        (fingerprint). Returns ``{"graded", "infrastructure_errors", "workers"}``.
         """
         from distributed import as_completed
         from distributed.client import FutureCancelledError
@@ -288,7 +293,8 @@ class GradingCluster:
         stamp = time.time_ns()
         for name, cells in notebooks.items():
             future = self.client.submit(grade_notebook, grader.assignment.name, list(cells), seed=grader.seed,
-                                        time_scale=grader.time_scale, cuda=grader.cuda, resources=resources,
+                                        time_scale=grader.time_scale, cuda=grader.cuda,
+                                        options=dict(options or {}), resources=resources,
                                         pure=False, key=f"grade-{grader.assignment.name}-{name}-{stamp}")
             names[future.key] = name
             futures.append(future)
