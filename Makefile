@@ -57,12 +57,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_conv2d.py
 
 # --- homework (nbgrader; the repository root is the course root) -------------------------
-# make release hw=hw1 | make grade hw=hw1 workers=2 | make report
+# make release hw=hw1 | make grade hw=hw1 workers=2 [scheduler=tcp://HOST:8786] | make report
 release: $(STAMP)
 	$(BIN)/nbgrader generate_assignment $(hw) --force
 
 grade: $(STAMP)
-	$(BIN)/python -m convlib.grading.autograde $(hw) --workers $(or $(workers),2)
+	$(BIN)/python -m convlib.grading.autograde $(hw) --workers $(or $(workers),2) \
+		$(if $(scheduler),--scheduler $(scheduler))
 
 report: $(STAMP)
 	$(BIN)/python -m convlib.grading.report

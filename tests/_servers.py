@@ -147,11 +147,12 @@ class DaskCluster:
             client.wait_for_workers(self.count, timeout=300)
         return self
 
-    def add_worker(self) -> subprocess.Popen:
+    def add_worker(self, *, resources: str | None = None) -> subprocess.Popen:
         """Start one more ``dask worker`` (one process, one thread, no nanny: killing it kills it)."""
+        extra = ["--resources", resources] if resources else []
         worker = self._start("worker", self.address, "--nworkers", "1", "--nthreads", "1", "--no-nanny",
                              "--host", "127.0.0.1", "--no-dashboard", "--local-directory", str(self.folder),
-                             log=f"worker{len(self.workers)}.log")
+                             *extra, log=f"worker{len(self.workers)}.log")
         self.workers.append(worker)
         return worker
 

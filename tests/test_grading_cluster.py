@@ -177,6 +177,29 @@ def test_the_seed_reaches_workers_only_with_the_task(cluster):
         assert NotebookResult.from_dict(answer["result"]).as_dict() == local.as_dict()
 
 
+def test_cuda_assignments_go_to_gpu_workers_only(cluster):
+    """hw4 runs its CUDA cases only when a worker has the GPU resource, and then only there."""
+    from distributed import get_task_stream
+
+    with GradingCluster(scheduler=cluster.address, quiet=True) as grading:
+        assert grading.gpu_workers() == 0
+        assert not grading.cuda_for(Grader("hw4", seed=1, cuda=False))  # "not run", at no cost
+        assert not grading.cuda_for(Grader("hw1", seed=1, cuda=False))
+        cluster.add_worker(resources="GPU=1")
+        grading.client.wait_for_workers(3, timeout=300)
+        assert grading.gpu_workers() == 1
+        assert grading.cuda_for(Grader("hw4", seed=1, cuda=False))
+        assert not grading.cuda_for(Grader("hw1", seed=1, cuda=False))
+        gpu_worker = next(address for address, info in grading.client.scheduler_info(n_workers=-1)["workers"].items()
+                          if info["resources"].get("GPU"))
+        stored = {}
+        with Grader("hw4", seed=1, cuda=True) as grader, get_task_stream(grading.client) as stream:
+            counts = grading.grade(grader, {f"s{k}": [(0, "x = 1")] for k in range(3)}, stored.__setitem__)
+        assert counts["graded"] == 3 and sorted(stored) == ["s0", "s1", "s2"]
+        places = {task["worker"] for task in stream.data if task["key"].startswith("grade-")}
+        assert places == {gpu_worker}
+
+
 def test_progress_prints_lines_when_not_on_a_terminal(capsys):
     progress = Progress(3, every=0.0)
     progress.update()
