@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book test bench clean release grade report
+.PHONY: venv book test bench clean release grade report postgresql
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,13 @@ serve:
 publish: book
 	sh book/_ext/publish_gh_pages.sh _build/html
 
-test: $(STAMP) browser
+# Debian's PostgreSQL server for tests/test_grading_gradebook.py (initdb/pg_ctl; needs root the first time)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		(apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive \
+		 apt-get -o DPkg::Lock::Timeout=600 install -y postgresql)
+
+test: $(STAMP) browser postgresql
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -55,12 +61,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_conv2d.py
 
 # --- homework (nbgrader; the repository root is the course root) -------------------------
-# make release hw=hw1 | make grade hw=hw1 workers=2 | make report
+# make release hw=hw1 | make grade hw=hw1 workers=2 [scheduler=tcp://HOST:8786] | make report
 release: $(STAMP)
 	$(BIN)/nbgrader generate_assignment $(hw) --force
 
 grade: $(STAMP)
-	$(BIN)/python -m convlib.grading.autograde $(hw) --workers $(or $(workers),2)
+	$(BIN)/python -m convlib.grading.autograde $(hw) --workers $(or $(workers),2) \
+		$(if $(scheduler),--scheduler $(scheduler))
 
 report: $(STAMP)
 	$(BIN)/python -m convlib.grading.report
