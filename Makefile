@@ -25,8 +25,13 @@ ASSETS := book/_assets_offline
 assets: $(STAMP)
 	$(BIN)/python book/_ext/fetch_offline_assets.py $(ASSETS)
 
+# convlib's wheel and the readers' requirements.txt, which the site serves under wheels/
+.PHONY: wheel
+wheel: $(STAMP)
+	$(BIN)/python book/_ext/build_wheel.py _build/wheel
+
 # CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore)
-book: $(STAMP) assets
+book: $(STAMP) assets wheel
 	CONVLIB_STATIC=1 $(BIN)/jupyter-book build book --config _config.yml \
 		--path-output . -W -n --keep-going
 	@echo "The site is in _build/html: open _build/html/index.html, or run 'make serve'."
