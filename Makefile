@@ -40,7 +40,7 @@ book: $(STAMP) assets wheel
 # the PDF is also copied into the site, which links it from the intro page and the header
 PDF := convolution-course.pdf
 .PHONY: pdf tex
-pdf: $(STAMP) tex
+pdf: $(STAMP) tex wheel
 	CONVLIB_STATIC=1 $(BIN)/jupyter-book build book --config _config.yml \
 		--path-output . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/$(PDF) _build/html/$(PDF)

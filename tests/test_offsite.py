@@ -272,3 +272,15 @@ def test_launch_buttons_open_the_published_chapter_notebook(chapter, base_url):
     cells = json.loads(_get(base_url + notebook))["cells"]
     assert cells[0]["metadata"]["tags"] == ["convlib-setup"]
     assert _get(base_url + f"wheels/{WHEEL}")[:2] == b"PK"
+
+
+def test_intro_names_the_real_ways_to_run_and_links_the_pdf(base_url):
+    page = _get(base_url + "intro.html").decode()
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    org, repo = _repository()
+    assert f"git clone https://github.com/{org}/{repo} " in text, "the clone command names _config.yml's repository"
+    site = f"https://{org.lower()}.github.io/{repo}/wheels/"
+    assert site + "requirements.txt" in text and site + WHEEL in text
+    assert "{{" not in text and "<the course repository>" not in text
+    for name in ("intro.html", f"{CHAPTERS[0]}.html"):  # the intro's text and every header
+        assert base_url + "convolution-course.pdf" in _links(base_url, name), name

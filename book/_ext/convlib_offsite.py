@@ -12,6 +12,9 @@
   repository's branch; they are pointed at the ``.ipynb`` that ``make publish`` pushes
   to that branch (``gh-pages``: ``_sources/<chapter>.ipynb``, ``wheels/``).
 * The header links the PDF edition (``make pdf`` copies it next to ``index.html``).
+* The pages can name the course's addresses, so a fork changes them in ``_config.yml``
+  alone: ``{{ repository_url }}``, ``{{ site_url }}`` and ``{{ convlib_wheel }}`` are
+  MyST substitutions in text and are filled in code blocks of non-notebook pages too.
 
 No page gains a request to another host: launch buttons are plain links.
 """
@@ -24,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
 
 WHEELS = "wheels"  # the site's folder for the wheel and requirements.txt
 SETUP_TAG = "convlib-setup"  # cell tag of the set-up cell in downloaded notebooks
@@ -67,6 +72,42 @@ def site_url(app: Any) -> str:
 def pdf_name(app: Any) -> str:
     """File name of the PDF edition (``latex_documents`` target, ``.tex`` -> ``.pdf``)."""
     return Path(app.config.latex_documents[0][1]).with_suffix(".pdf").name
+
+
+def addresses(app: Any) -> dict[str, str]:
+    """The values of ``{{ repository_url }}``, ``{{ site_url }}`` and ``{{ convlib_wheel }}``."""
+    return {
+        "repository_url": str(app.config.html_theme_options.get("repository_url", "")),
+        "site_url": site_url(app),
+        "convlib_wheel": wheel_name(app),
+    }
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(repository_url|site_url|convlib_wheel)\s*\}\}")
+
+
+class FillAddressesInCode(SphinxTransform):
+    """``{{ name }}`` in code blocks of the non-notebook pages (MyST leaves code alone)."""
+
+    default_priority = 700
+
+    def apply(self, **kwargs: Any) -> None:
+        if "kernelspec" in self.env.metadata.get(self.env.docname, {}):
+            return
+        values = addresses(self.app)
+        for block in list(self.document.findall(nodes.literal_block)):
+            text = block.astext()
+            filled = _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+            if filled != text:
+                block.children = [nodes.Text(filled)]
+                block.rawsource = filled
+
+
+def on_config_inited(app: Any, config: Any) -> None:
+    substitutions = dict(config.myst_substitutions or {})
+    for name, value in addresses(app).items():
+        substitutions.setdefault(name, value)
+    config.myst_substitutions = substitutions
 
 
 # ------------------------------------------------------------------------- the set-up cell
@@ -216,6 +257,8 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
 
 
 def setup(app: Any) -> dict:
+    app.connect("config-inited", on_config_inited)
+    app.add_transform(FillAddressesInCode)
     app.connect("builder-inited", on_builder_inited)
     app.connect("html-page-context", on_page_download, priority=499)
     app.connect("html-page-context", on_html_page_context, priority=502)
