@@ -20,7 +20,6 @@ to the one a plain serial ``nbgrader autograde hw1 --force`` leaves.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -29,11 +28,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .engine import Grader, NotebookResult, grading_seed, student_cells
-from .preprocessors import load_result, result_path, write_result
+from .results import ResultStore
 
-__all__ = ["main", "marker_path", "plan_results", "prepare_results", "restored_cells", "submitted_notebooks"]
-
-RESULTS_DIRECTORY = "grading_results"
+__all__ = ["main", "plan_results", "prepare_results", "restored_cells", "submitted_notebooks"]
 
 
 def submitted_notebooks(root: str | os.PathLike, assignment: str, student: str = "*") -> list[tuple[str, str, Path]]:
@@ -94,7 +91,7 @@ class _Plan:
 
     def __init__(self) -> None:
         self.pending: dict[str, list[tuple[int, str]]] = {}
-        self.targets: dict[str, tuple[Path, str]] = {}
+        self.targets: dict[str, tuple[str, str, str]] = {}  # name -> (student, notebook, key)
         self.counts = {"submissions": 0, "stored": 0, "graded": 0, "unreadable": 0}
 
 
@@ -109,6 +106,7 @@ def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*"
     import nbformat
 
     plan = _Plan()
+    store = ResultStore(root, assignment)
     releases: dict[str, dict[str, Any]] = {}
     for student_id, notebook, path in submitted_notebooks(root, assignment, student):
         plan.counts["submissions"] += 1
@@ -121,24 +119,12 @@ def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*"
             releases[notebook] = _release_cells(root, assignment, notebook)
         cells = restored_cells(submission, releases[notebook])
         key = grader.cache_key(cells)
-        target = result_path(root, RESULTS_DIRECTORY, assignment, student_id, notebook)
-        if load_result(target, key) is not None:
+        if store.load(student_id, notebook, key) is not None:
             plan.counts["stored"] += 1
             continue
         plan.pending[f"{student_id}/{notebook}"] = cells
-        plan.targets[f"{student_id}/{notebook}"] = (target, key)
+        plan.targets[f"{student_id}/{notebook}"] = (student_id, notebook, key)
     return plan
-
-
-def marker_path(root: str | os.PathLike, assignment: str) -> Path:
-    """The file that tells nbgrader's preprocessor which results phase 1 is about to write.
-
-    Examples
-    --------
-    >>> marker_path("/course", "hw1").as_posix()
-    '/course/grading_results/hw1/.in_progress.json'
-    """
-    return Path(root) / RESULTS_DIRECTORY / assignment / ".in_progress.json"
 
 
 def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 1, student: str = "*",
@@ -159,24 +145,20 @@ def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 
     root = Path(root).resolve()
     grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
     plan = plan_results(root, assignment, grader, student)
-    marker = marker_path(root, assignment)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    planned = {name: key for name, (_, key) in plan.targets.items()}
-    temporary = marker.with_suffix(f".tmp{os.getpid()}")
-    temporary.write_text(json.dumps({"pid": os.getpid(), "keys": planned}))
-    os.replace(temporary, marker)
+    store = ResultStore(root, assignment)
+    store.announce({name: key for name, (_, _, key) in plan.targets.items()})
 
-    def store(name: str, result: NotebookResult) -> None:
-        target, key = plan.targets[name]
-        write_result(target, key, result)
+    def keep(name: str, result: NotebookResult) -> None:
+        student_id, notebook, key = plan.targets[name]
+        store.write(student_id, notebook, key, result)
 
     try:
         if while_grading is not None:
             while_grading()
         with grader:
-            grader.grade_many(plan.pending, on_result=store)
+            grader.grade_many(plan.pending, on_result=keep)
     finally:
-        marker.unlink(missing_ok=True)
+        store.withdraw()
     plan.counts["graded"] = len(plan.pending)
     return plan.counts
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from .results import RESULTS_DIRECTORY
 
 __all__ = ["ClassReport", "collect", "main", "write_report"]
 
@@ -50,21 +51,19 @@ class ClassReport:
         return [(a, f, label, n) for (a, f, label), n in ordered[:count]]
 
 
-def _diagnoses(results: Path, assignment: str) -> Counter:
+def _diagnoses(root: Path, assignment: str) -> Counter:
+    from .results import ResultStore
+
     counts: Counter = Counter()
-    for path in sorted((results / assignment).glob("*/*.json")):
-        try:
-            data = json.loads(path.read_text())["result"]
-        except (OSError, ValueError, KeyError):
-            continue
-        for function, verdict in sorted(data.get("functions", {}).items()):
-            for label in verdict.get("labels", []):
+    for _, _, result in ResultStore(root, assignment).results():
+        for function, verdict in sorted(result.functions.items()):
+            for label in verdict.labels:
                 if label not in _NOT_MISTAKES:
                     counts[(assignment, function, label)] += 1
     return counts
 
 
-def collect(root: str | Path, *, db_url: str | None = None, results_directory: str = "grading_results") -> ClassReport:
+def collect(root: str | Path, *, db_url: str | None = None) -> ClassReport:
     """Read the gradebook at the course ``root`` and the stored diagnoses.
 
     Examples
@@ -90,7 +89,7 @@ def collect(root: str | Path, *, db_url: str | None = None, results_directory: s
                 entries.append((submission.student.id, round(float(submission.score), 2),
                                 float(submission.max_score)))
             scores[assignment.name] = entries
-            mistakes.update(_diagnoses(root / results_directory, assignment.name))
+            mistakes.update(_diagnoses(root, assignment.name))
     return ClassReport(scores, mistakes)
 
 
@@ -193,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="output folder (default grading_results/report)")
     args = parser.parse_args(argv)
     report = collect(args.root)
-    out = Path(args.out) if args.out else Path(args.root) / "grading_results" / "report"
+    out = Path(args.out) if args.out else Path(args.root) / RESULTS_DIRECTORY / "report"
     for path in write_report(report, out):
         print(path)
     return 0
