@@ -272,6 +272,7 @@ def test_launch_buttons_open_the_published_chapter_notebook(chapter, base_url):
     cells = json.loads(_get(base_url + notebook))["cells"]
     assert cells[0]["metadata"]["tags"] == ["convlib-setup"]
     assert _get(base_url + f"wheels/{WHEEL}")[:2] == b"PK"
+    assert "-r ../wheels/requirements.txt" in _get(base_url + "binder/requirements.txt").decode()
 
 
 def test_intro_names_the_real_ways_to_run_and_links_the_pdf(base_url):

@@ -10,7 +10,8 @@
 * Launch buttons (``launch_buttons`` and ``repository`` in ``_config.yml``) open that
   notebook: the theme points them at ``<path_to_book>/<chapter>.md`` of the
   repository's branch; they are pointed at the ``.ipynb`` that ``make publish`` pushes
-  to that branch (``gh-pages``: ``_sources/<chapter>.ipynb``, ``wheels/``).
+  to that branch (``gh-pages``: ``_sources/<chapter>.ipynb``, ``wheels/``, and
+  ``binder/requirements.txt`` for Binder's image).
 * The header links the PDF edition (``make pdf`` copies it next to ``index.html``).
 * The pages can name the course's addresses, so a fork changes them in ``_config.yml``
   alone: ``{{ repository_url }}``, ``{{ site_url }}`` and ``{{ convlib_wheel }}`` are
@@ -32,6 +33,11 @@ from sphinx.transforms import SphinxTransform
 
 WHEELS = "wheels"  # the site's folder for the wheel and requirements.txt
 SETUP_TAG = "convlib-setup"  # cell tag of the set-up cell in downloaded notebooks
+BINDER_REQUIREMENTS = f"""\
+# Binder's environment for the launch buttons (this file is on the gh-pages branch)
+--extra-index-url https://download.pytorch.org/whl/cpu
+-r ../{WHEELS}/requirements.txt
+"""
 
 
 # ------------------------------------------------------------------------ where things are
@@ -254,6 +260,11 @@ def on_build_finished(app: Any, exception: Exception | None) -> None:
     target.mkdir(parents=True)
     for name in (wheel_name(app), "requirements.txt"):
         shutil.copy2(wheel_dir(app) / name, target / name)
+    # Binder builds its image from the published branch: the readers' requirements with
+    # CPU torch (no GPU there), so the set-up cell only adds convlib from wheels/
+    binder = Path(app.outdir) / "binder"
+    binder.mkdir(exist_ok=True)
+    (binder / "requirements.txt").write_text(BINDER_REQUIREMENTS, encoding="utf-8")
 
 
 def setup(app: Any) -> dict:
