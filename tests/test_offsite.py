@@ -20,6 +20,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -107,7 +108,7 @@ def _clean_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def reader(base_url, tmp_path_factory) -> Path:
+def reader(base_url, tmp_path_factory):
     """A fresh venv with the site's requirements.txt (not convlib) and a Jupyter kernel spec."""
     path = tmp_path_factory.mktemp("reader") / "venv"
     venv.EnvBuilder(with_pip=True).create(path)
@@ -122,7 +123,8 @@ def reader(base_url, tmp_path_factory) -> Path:
         [str(python), "-m", "ipykernel", "install", "--prefix", str(path), "--name", "python3"],
         check=True, capture_output=True, env=_clean_env(),
     )
-    return path
+    yield path
+    shutil.rmtree(path, ignore_errors=True)  # 1.4 GB: pytest would keep it in its tmp dirs
 
 
 def _convlib_in(reader: Path) -> subprocess.CompletedProcess:
