@@ -25,26 +25,54 @@ ASSETS := book/_assets_offline
 assets: $(STAMP)
 	$(BIN)/python book/_ext/fetch_offline_assets.py $(ASSETS)
 
+# convlib's wheel and the readers' requirements.txt, which the site serves under wheels/
+.PHONY: wheel
+wheel: $(STAMP)
+	$(BIN)/python book/_ext/build_wheel.py _build/wheel
+
 # CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore).
 # The execution cache keys a chapter on its code cells only: cache_key.py clears it when
 # convlib's source or CONVLIB_STATIC changed since the last build, so no figure is stale.
-book: $(STAMP) assets
+book: $(STAMP) assets wheel
 	export CONVLIB_STATIC=$${CONVLIB_STATIC:-1} && \
 	$(BIN)/python book/_ext/cache_key.py _build convlib CONVLIB_STATIC && \
 	$(BIN)/jupyter-book build book --config _config.yml \
 		--path-output . -W -n --keep-going
 	@echo "The site is in _build/html: open _build/html/index.html, or run 'make serve'."
 
+# The PDF edition (not part of `make book`: slower): Jupyter Book's LaTeX builder with XeLaTeX;
+# the PDF is also copied into the site, which links it from the intro page and the header
+PDF := convolution-course.pdf
+.PHONY: pdf tex
+pdf: $(STAMP) tex wheel
+	export CONVLIB_STATIC=$${CONVLIB_STATIC:-1} && \
+	$(BIN)/python book/_ext/cache_key.py _build convlib CONVLIB_STATIC && \
+	$(BIN)/jupyter-book build book --config _config.yml \
+		--path-output . --builder pdflatex -W -n --keep-going
+	mkdir -p _build/html && cp _build/latex/$(PDF) _build/html/$(PDF)
+	@echo "The PDF is _build/latex/$(PDF) (and _build/html/$(PDF))."
+
+# Debian's XeLaTeX, LaTeX packages, FreeFont and poppler-utils for `make pdf` and its test
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended fonts-freefont-otf fonts-dejavu-core latexmk poppler-utils
+tex:
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null && \
+		command -v pdftotext >/dev/null && [ -d /usr/share/fonts/opentype/freefont ] && \
+		[ -d /usr/share/fonts/truetype/dejavu ] || \
+		(apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive \
+		apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $(TEX_PACKAGES))
+
 # Debian's headless chromium + chromedriver for tests/test_site.py (needs root the first time)
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+		(apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive \
+		 apt-get -o DPkg::Lock::Timeout=600 install -y chromium chromium-driver)
 
 serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
 # push _build/html to the gh-pages branch of REMOTE (default origin) for GitHub Pages
-publish: book
+publish: book pdf
 	sh book/_ext/publish_gh_pages.sh _build/html
 
 # Debian's PostgreSQL server for tests/test_grading_gradebook.py (initdb/pg_ctl; needs root the first time)
@@ -53,7 +81,7 @@ postgresql:
 		(apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive \
 		 apt-get -o DPkg::Lock::Timeout=600 install -y postgresql)
 
-test: $(STAMP) browser postgresql
+test: $(STAMP) browser postgresql tex
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

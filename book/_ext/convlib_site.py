@@ -7,14 +7,12 @@
   ``http(s)://`` address are dropped (MathJax, require.js and the ipywidgets manager are
   served from ``_static``, see ``_config.yml``), and so are Font Awesome ``<link>`` tags
   that some outputs (matplotlib's ``to_jshtml``) carry: the theme ships Font Awesome.
-* Every chapter can be downloaded as a Jupyter notebook: the MyST source is converted
-  with jupytext into ``_sources/<page>.ipynb`` (no outputs) and the theme's download
-  menu links to it.
+* The chapters' notebook downloads, the wheel and the launch buttons are
+  ``convlib_offsite``'s job.
 """
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 _EXTERNAL = re.compile(r"^(https?:)?//", re.IGNORECASE)
@@ -46,32 +44,12 @@ def _keep_local_unique(assets: list) -> list:
     return kept
 
 
-def _is_notebook(app: Any, pagename: str) -> bool:
-    return "kernelspec" in app.env.metadata.get(pagename, {})
-
-
-def _write_notebook_download(app: Any, pagename: str, context: dict) -> None:
-    import jupytext
-
-    source = Path(app.env.doc2path(pagename))
-    if source.suffix != ".md" or not _is_notebook(app, pagename):
-        return
-    notebook = jupytext.read(source)
-    notebook.metadata.pop("jupytext", None)
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    jupytext.write(notebook, target, fmt="ipynb")
-    context["ipynb_source"] = f"{pagename}.ipynb"
-
-
 def on_html_page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = _keep_local_unique(context[key])
     if "body" in context:
         context["body"] = _FONT_AWESOME_LINK.sub("", context["body"])
-    if doctree is not None:
-        _write_notebook_download(app, pagename, context)
 
 
 def setup(app: Any) -> dict:
