@@ -281,9 +281,11 @@ def test_intro_names_the_real_ways_to_run_and_links_the_pdf(base_url):
     page = _get(base_url + "intro.html").decode()
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     org, repo = _repository()
-    assert f"git clone https://github.com/{org}/{repo} " in text, "the clone command names _config.yml's repository"
-    site = f"https://{org.lower()}.github.io/{repo}/wheels/"
-    assert site + "requirements.txt" in text and site + WHEEL in text
+    clone = f"git clone https://github.com/{org}/{repo}\n"
+    assert clone in text, "the clone command names _config.yml's repository"
+    site = f"https://{org.lower()}.github.io/{repo}/wheels"
+    assert f"url={site}\n" in text, "the pip command's address is the site's wheels/"
+    assert "-r $url/requirements.txt \\\n" in text and f"$url/{WHEEL}\n" in text
     assert "{{" not in text and "<the course repository>" not in text
     for name in ("intro.html", f"{CHAPTERS[0]}.html"):  # the intro's text and every header
         assert base_url + "convolution-course.pdf" in _links(base_url, name), name
