@@ -15,7 +15,6 @@ two-dimensional ones with a unit height.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 from typing import Any
 
@@ -23,9 +22,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlib._nn_common import add_batch_axis, as_layer_input, compute_dtypes
-from convlib._shapes import _as_int, conv_output_size, conv_transpose_output_size
-from convlib._threads import num_threads
-from convlib._validation import as_int_tuple, as_numeric_array, check_device
+from convlib._shapes import conv_output_size, conv_transpose_output_size
+from convlib._threads import num_threads, thread_pool
+from convlib._validation import as_int, as_int_tuple, as_numeric_array, check_device
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -66,14 +65,6 @@ def _parallel_workers() -> int:
 def _single_threaded_blas() -> Any:
     """Context manager: the BLAS behind NumPy runs on one thread inside (process-wide)."""
     return _blas_controller().limit(limits=1, user_api="blas")
-
-
-@functools.lru_cache(maxsize=1)
-def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """The tile threads, created on first use and kept."""
-    return concurrent.futures.ThreadPoolExecutor(max_workers=_parallel_workers(),
-                                                 thread_name_prefix="convlib")
-
 
 
 # --------------------------------------------------------------------------- arguments
@@ -140,7 +131,7 @@ def _parse(
         )
     if bias is not None:
         bias = as_numeric_array(bias, "bias")
-    groups = _as_int(groups, "groups", minimum=1)
+    groups = as_int(groups, "groups", minimum=1)
     stride = as_int_tuple(stride, "stride", length=spatial_ndim, minimum=1)
     dilation = as_int_tuple(dilation, "dilation", length=spatial_ndim, minimum=1)
     if transposed:
@@ -303,7 +294,7 @@ def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
         return out
     shares = [tiles[i * len(tiles) // workers:(i + 1) * len(tiles) // workers] for i in range(workers)]
     with _single_threaded_blas():
-        list(_thread_pool().map(run, shares))  # list(): re-raise a worker's exception
+        list(thread_pool(workers).map(run, shares))  # list(): re-raise a worker's exception
     return out
 
 

@@ -19,19 +19,16 @@ array([[ 0.,  1.,  0.],
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
+
+from convlib._validation import as_int
 
 __all__ = ["box", "gaussian", "sobel", "sharpen", "laplacian", "exponential_response"]
 
 
 def _size(size: object, name: str = "size") -> int:
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(size).__name__} ({size!r})")
-    if size < 1:
-        raise ValueError(f"{name} must be a positive integer, got {size}")
-    return int(size)
+    return as_int(size, name, minimum=1)
 
 
 def _ndim(ndim: object) -> int:

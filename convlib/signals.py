@@ -19,6 +19,8 @@ import numbers
 
 import numpy as np
 
+from convlib._validation import as_int
+
 __all__ = [
     "impulse",
     "step",
@@ -45,16 +47,11 @@ WORKED_EXAMPLES: dict[str, tuple[tuple[float, ...], tuple[float, ...], str]] = {
 
 
 def _length(n: object, name: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(n).__name__} ({n!r})")
-    if n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n}")
-    return int(n)
+    return as_int(n, name, minimum=1)
 
 
 def _index(index: object, n: int) -> int:
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-        raise TypeError(f"index must be an integer, got {type(index).__name__} ({index!r})")
+    index = as_int(index, "index")
     if not -n <= index < n:
         raise ValueError(f"index must lie in [-{n}, {n}) for a signal of length n={n}, got {index}")
     return int(index) % n

@@ -13,10 +13,11 @@ Examples
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from convlib._validation import as_int
 
 __all__ = ["DigitsSplit", "load_digits_split", "make_digits_cnn", "train_classifier",
            "predict", "accuracy", "feature_maps"]
@@ -43,12 +44,6 @@ class DigitsSplit(NamedTuple):
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def load_digits_split(*, test_fraction: float = 0.25, seed: int = 0) -> DigitsSplit:
@@ -120,8 +115,8 @@ def make_digits_cnn(*, channels: tuple[int, int] = (8, 16), n_classes: int = 10,
 
     if not isinstance(channels, (tuple, list)) or len(channels) != 2:
         raise ValueError(f"channels must be a pair of positive integers, got {channels!r}")
-    first, second = (_positive_int(c, "channels") for c in channels)
-    n_classes = _positive_int(n_classes, "n_classes")
+    first, second = (as_int(c, "channels", minimum=1) for c in channels)
+    n_classes = as_int(n_classes, "n_classes", minimum=1)
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     try:
@@ -187,8 +182,8 @@ def train_classifier(
             f"labels must be an ndarray of shape (n,) matching images of shape (n, ...), "
             f"got images {images.shape} and labels {labels.shape}"
         )
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
+    epochs = as_int(epochs, "epochs", minimum=1)
+    batch_size = as_int(batch_size, "batch_size", minimum=1)
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
     inputs = torch.from_numpy(images)

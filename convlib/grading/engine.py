@@ -474,9 +474,4 @@ class Grader:
         return judge_value(spec, case, self.expected(spec, k), actual, self.mistakes(spec, k))
 
 
-def _cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+from convlib._torch import cuda_available as _cuda_available  # the one CUDA check
