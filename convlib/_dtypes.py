@@ -12,7 +12,8 @@
 * **Compute dtype** of the floating-point engines (FFT, torch, the NN layers:
   :func:`compute_dtype`): integers and bools in float64 (exact while the sums
   stay below ``2**53``), float16 in float32, float32/float64/long double and
-  their complex types as they are.
+  their complex types as they are; torch has no long double, so
+  :func:`torch_compute_dtype` computes it in float64 (complex128).
 * **Back to the result dtype** (:func:`cast_result`): integer results are
   rounded, and wrap around on overflow as integer arithmetic does.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accumulation_dtype", "compute_dtype", "cast_result"]
+__all__ = ["accumulation_dtype", "compute_dtype", "torch_compute_dtype", "cast_result"]
 
 
 def accumulation_dtype(dtype: np.dtype) -> np.dtype:
@@ -57,6 +58,23 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
     if dtype == np.float16:
         return np.dtype(np.float32)
     return dtype
+
+
+def torch_compute_dtype(dtype: np.dtype) -> np.dtype:
+    """:func:`compute_dtype` for torch, which has no long double: that one runs in double.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> torch_compute_dtype(np.dtype(np.longdouble)), torch_compute_dtype(np.dtype(np.int8))
+    (dtype('float64'), dtype('float64'))
+    """
+    work = compute_dtype(dtype)
+    if work.kind == "f" and work.itemsize > 8:
+        return np.dtype(np.float64)
+    if work.kind == "c" and work.itemsize > 16:
+        return np.dtype(np.complex128)
+    return work
 
 
 def cast_result(values: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from convlib._dtypes import torch_compute_dtype
 from convlib._nn_common import add_batch_axis, as_layer_input, compute_dtypes
 from convlib._shapes import conv_output_size, conv_transpose_output_size
 from convlib._threads import num_threads, thread_pool
@@ -334,11 +335,10 @@ def _run_torch(args: _ConvArgs, device: Any, *, transposed: bool, spatial_ndim: 
     torch_device = resolve_device(device)
     axes = slice(2 - spatial_ndim, None)  # the 1-D case: drop the unit height again
     stride, dilation, pads = args.stride[axes], args.dilation[axes], args.pads[axes]
+    work = torch_compute_dtype(args.compute_dtype)  # torch has no long double
     with tf32_disabled(), torch.no_grad():
-        x, weight = (to_tensor(a, torch_device, dtype=args.compute_dtype)
-                     for a in (args.x, args.weight))
-        bias = None if args.bias is None else to_tensor(args.bias, torch_device,
-                                                        dtype=args.compute_dtype)
+        x, weight = (to_tensor(a, torch_device, dtype=work) for a in (args.x, args.weight))
+        bias = None if args.bias is None else to_tensor(args.bias, torch_device, dtype=work)
         if spatial_ndim == 1:
             x, weight = x[:, :, 0, :], weight[:, :, 0, :]
         padding = tuple(before for before, _ in pads)

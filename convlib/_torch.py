@@ -9,7 +9,7 @@ module is also the one home of device handling for the rest of convlib
 torch's ``conv1d``/``conv2d``/``conv3d`` compute a cross-correlation, so the
 kernel is flipped first. Integer and bool data are convolved in float64 and
 rounded back (exact while sums stay below 2**53); float16 is computed in
-float32. TF32 (a reduced-precision mode of recent NVIDIA GPUs) is switched off
+float32, long double in float64 (torch has no long double). TF32 (a reduced-precision mode of recent NVIDIA GPUs) is switched off
 during the call, so float32 results on the GPU match the CPU's.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from convlib._dtypes import cast_result, compute_dtype
+from convlib._dtypes import cast_result, torch_compute_dtype
 from convlib._shapes import mode_window
 from convlib._validation import check_device
 
@@ -219,7 +219,7 @@ def convolve_torch(x: np.ndarray, h: np.ndarray, mode: str, *, device: Any = Non
         raise ValueError(f"method='torch' supports 1-, 2- and 3-D arrays; got x.ndim={x.ndim}")
     resolved = resolve_device(device)
     dtype = np.result_type(x, h)
-    work = compute_dtype(dtype)
+    work = torch_compute_dtype(dtype)
     window = mode_window(x.shape, h.shape, mode)
     # conv{d}d computes a 'valid' cross-correlation: pad x so that its valid part is the window
     padding = []
