@@ -17,7 +17,7 @@ __all__ = ["best_time", "best_times"]
 def _check(repeat: int, budget: float) -> None:
     as_int(repeat, "repeat", minimum=1)
     if not budget > 0:
-        raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
+        raise ValueError(f"budget must be a positive number of seconds; got {budget!r}")
 
 
 def best_times(
