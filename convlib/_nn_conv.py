@@ -234,60 +234,6 @@ def _tile_plan(n: int, h_out: int, row_bytes: int, workers: int) -> tuple[int, i
     return 1, -(-h_out // per_sample), workers
 
 
-def _depthwise2d_numpy(args: _ConvArgs) -> np.ndarray:
-    """Depthwise convolution (one input channel per group) by shift-and-add over the taps.
-
-    im2col would copy ``kH * kW`` numbers per output sample to feed matrix
-    products with one row per group; instead every tap adds its shifted window,
-    scaled by one weight per output channel, to the output, tile by tile (a
-    tile: some samples and channels, a few hundred KiB, in cache), tiles on the
-    thread pool (NumPy's arithmetic releases the GIL).
-    """
-    x, weight, groups = args.x, args.weight, args.groups
-    n, c_in, h, w = x.shape
-    c_out, _, kh, kw = weight.shape
-    multiplier = c_out // groups
-    h_out, w_out = args.out_shape
-    (sh, sw), (dh, dw) = args.stride, args.dilation
-    (top, bottom), (left, right) = args.pads
-    out = np.empty((n, c_out, h_out, w_out), dtype=x.dtype)
-    out_groups = out.reshape(n, groups, multiplier, h_out, w_out)  # a view
-    # weights[i, j] of shape (groups, multiplier, 1, 1): one per output channel and tap
-    taps = weight.reshape(groups, multiplier, kh, kw)
-    padded_size = (h + top + bottom, w + left + right)
-    plane = multiplier * h_out * w_out * x.itemsize
-    channels = max(1, min(groups, _COLUMNS_CHUNK_BYTES // 4 // max(plane, 1)))
-    tiles = [(sample, first, min(groups, first + channels) - first)
-             for sample in range(n) for first in range(0, groups, channels)]
-    workers = 1 if n * groups * plane < _PARALLEL_MIN_BYTES else min(num_threads(), _MAX_WORKERS, len(tiles))
-
-    def run(my_tiles: list[tuple[int, int, int]]) -> None:
-        padded = np.zeros((channels, *padded_size), dtype=x.dtype)
-        product = np.empty((channels, multiplier, h_out, w_out), dtype=x.dtype)
-        for sample, first, count in my_tiles:
-            xp = padded[:count]
-            xp[:, top:top + h, left:left + w] = x[sample, first:first + count]
-            acc = out_groups[sample, first:first + count]
-            scaled = product[:count]
-            for i in range(kh):
-                for j in range(kw):
-                    window = xp[:, i * dh: i * dh + sh * (h_out - 1) + 1: sh,
-                                j * dw: j * dw + sw * (w_out - 1) + 1: sw][:, np.newaxis]
-                    weights = taps[first:first + count, :, i, j][:, :, np.newaxis, np.newaxis]
-                    if i == 0 and j == 0:
-                        np.multiply(window, weights, out=acc)
-                    else:
-                        np.multiply(window, weights, out=scaled)
-                        acc += scaled
-
-    if workers <= 1:
-        run(tiles)
-    else:
-        shares = [tiles[k * len(tiles) // workers:(k + 1) * len(tiles) // workers] for k in range(workers)]
-        list(thread_pool(workers).map(run, shares))  # list(): re-raise a worker's exception
-    return out
-
-
 def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
     """im2col + matmul, tile by tile, written straight into the output.
 
@@ -301,8 +247,6 @@ def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
     x, weight, groups = args.x, args.weight, args.groups
     n, c_in, h, w = x.shape
     c_out, c_group, kh, kw = weight.shape
-    if c_group == 1 and groups > 1 and kh * kw > 1:
-        return _depthwise2d_numpy(args)
     h_out, w_out = args.out_shape
     positions = h_out * w_out
     depth = c_group * kh * kw

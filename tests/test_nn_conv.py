@@ -139,9 +139,9 @@ def test_conv2d_tiling_into_batch_chunks_and_row_blocks_gives_the_same_result(mo
 
 @pytest.mark.parametrize("threads", ["one thread", "tile threads"])
 @pytest.mark.parametrize("chunk_bytes", [1, 2000, 1 << 20])
-def test_depthwise_shift_and_add_tiles_match_torch(monkeypatch, threads, chunk_bytes):
-    # depthwise layers (one input channel per group) add shifted windows tap by tap; tiles of
-    # one sample and 1, several or all channels, run in turn or on the thread pool
+def test_depthwise_tiles_match_torch(monkeypatch, threads, chunk_bytes):
+    # depthwise layers (one input channel per group, two output channels each): tiles of one
+    # output row, several rows or whole samples, run in turn or on the thread pool
     monkeypatch.setattr(_nn_conv, "_COLUMNS_CHUNK_BYTES", chunk_bytes)
     monkeypatch.setattr(_nn_conv, "_PARALLEL_MIN_BYTES", 0 if threads == "tile threads" else 1 << 40)
     rng = np.random.default_rng(4)
