@@ -33,6 +33,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from . import isolation  # ---- OS isolation: imported before the guards replace os.fork, ctypes...
+
 _RECORD = struct.Struct("!cII")  # kind, meta length, value length
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -111,13 +113,13 @@ def _changes(before: dict[str, dict[str, Any]]) -> list[str]:
 _MISSING = object()
 
 
-def _redirect_output(path: Path) -> None:
+def _redirect_output(path: Path | int) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BaseException:
             pass
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = path if isinstance(path, int) else os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
@@ -152,6 +154,12 @@ def _child(job: dict[str, Any], inputs: dict[str, Any], write_fd: int, workdir: 
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_budget, cpu_budget))
         name = job["function"]
         cases = [inputs[name][k] for k in job["cases"]]
+        # ---- OS isolation (convlib.grading.isolation): from here on, the host is out of sight;
+        # files on the host are opened before (they stay open). Returns in PID 2 of new namespaces.
+        function_out = os.open(workdir / "function.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        gpu = any(case["device"].startswith("cuda") for case in cases)
+        isolation.enter(isolation.Policy.from_limits(limits, level=job.get("isolation", isolation.OS), gpu=gpu))
+        # ---- end of OS isolation
         if any(case["device"].startswith("cuda") for case in cases):
             emit(b"U", {})  # CUDA's own start-up, before any student code and memory limit
             import torch
@@ -186,7 +194,7 @@ def _child(job: dict[str, Any], inputs: dict[str, Any], write_fd: int, workdir: 
         if not callable(function):
             emit(b"M", {"defined": name in namespace, "type": type(function).__name__})
             return
-        _redirect_output(workdir / "function.out")
+        _redirect_output(function_out)
         after_cells = _snapshot()
         loaded = set(sys.modules)
         for k, case in zip(job["cases"], cases):
@@ -238,12 +246,8 @@ def _vm_data_bytes() -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    # ---- OS isolation: the job runs in the forked child's grandchild (see isolation.enter)
+    return isolation.tree_cpu_seconds(pid)
 
 
 class _Job:
@@ -371,6 +375,7 @@ def serve() -> None:
                         closing = True
                         continue
                     spec["forbidden"] = config.get("forbidden", [])
+                    spec["isolation"] = config.get("isolation", "os")  # ---- OS isolation level
                     spec["modules"] = module_count
                     job = _start(spec, inputs, scratch)
                     jobs[job.pid] = job
@@ -407,6 +412,7 @@ def serve() -> None:
                 if not chunk:
                     break
                 job.buffer += chunk
+            job.consume()  # ---- OS isolation: the last records may arrive here (the child ends later)
             if not job.eof:
                 selector.unregister(job.read_fd)
             os.close(job.read_fd)

@@ -5,7 +5,10 @@ with ``--root``):
 
 1. reads every ``submitted/<student>/hw1/<notebook>.ipynb``, restores its locked
    cells from the release (as nbgrader's ``OverwriteCells`` will), and grades all of
-   them with one sandboxed fork server running ``--workers`` jobs at once; each
+   them on Dask (:mod:`convlib.grading.cluster`): a local cluster of ``--workers``
+   processes, or the existing cluster at ``--scheduler tcp://HOST:PORT`` (or
+   ``$DASK_SCHEDULER_ADDRESS``), each worker grading one notebook at a time in its
+   own sandbox; each
    result is written atomically to ``grading_results/hw1/<student>/<notebook>.json``
    as soon as it is ready, so an interrupted run loses nothing and a rerun grades only
    what is missing or changed;
@@ -20,7 +23,7 @@ to the one a plain serial ``nbgrader autograde hw1 --force`` leaves.
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
 import subprocess
 import sys
@@ -28,12 +31,11 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from .engine import Grader, NotebookResult, grading_seed, student_cells
-from .preprocessors import load_result, result_path, write_result
+from .cluster import GradingCluster, scheduler_address
+from .engine import CUDA_VARIABLE, Grader, NotebookResult, grading_seed, student_cells
+from .results import ResultStore
 
-__all__ = ["main", "marker_path", "plan_results", "prepare_results", "restored_cells", "submitted_notebooks"]
-
-RESULTS_DIRECTORY = "grading_results"
+__all__ = ["main", "plan_results", "prepare_results", "restored_cells", "submitted_notebooks"]
 
 
 def submitted_notebooks(root: str | os.PathLike, assignment: str, student: str = "*") -> list[tuple[str, str, Path]]:
@@ -94,7 +96,7 @@ class _Plan:
 
     def __init__(self) -> None:
         self.pending: dict[str, list[tuple[int, str]]] = {}
-        self.targets: dict[str, tuple[Path, str]] = {}
+        self.targets: dict[str, tuple[str, str, str]] = {}  # name -> (student, notebook, key)
         self.counts = {"submissions": 0, "stored": 0, "graded": 0, "unreadable": 0}
 
 
@@ -109,6 +111,7 @@ def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*"
     import nbformat
 
     plan = _Plan()
+    store = ResultStore(root, assignment)
     releases: dict[str, dict[str, Any]] = {}
     for student_id, notebook, path in submitted_notebooks(root, assignment, student):
         plan.counts["submissions"] += 1
@@ -121,73 +124,77 @@ def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*"
             releases[notebook] = _release_cells(root, assignment, notebook)
         cells = restored_cells(submission, releases[notebook])
         key = grader.cache_key(cells)
-        target = result_path(root, RESULTS_DIRECTORY, assignment, student_id, notebook)
-        if load_result(target, key) is not None:
+        if store.load(student_id, notebook, key) is not None:
             plan.counts["stored"] += 1
             continue
         plan.pending[f"{student_id}/{notebook}"] = cells
-        plan.targets[f"{student_id}/{notebook}"] = (target, key)
+        plan.targets[f"{student_id}/{notebook}"] = (student_id, notebook, key)
     return plan
 
 
-def marker_path(root: str | os.PathLike, assignment: str) -> Path:
-    """The file that tells nbgrader's preprocessor which results phase 1 is about to write.
-
-    Examples
-    --------
-    >>> marker_path("/course", "hw1").as_posix()
-    '/course/grading_results/hw1/.in_progress.json'
-    """
-    return Path(root) / RESULTS_DIRECTORY / assignment / ".in_progress.json"
-
-
 def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 1, student: str = "*",
-                    time_scale: float = 1.0, while_grading=None) -> dict[str, int]:
-    """Grade every submission whose stored result is missing or stale; return counts.
+                    time_scale: float = 1.0, while_grading=None, scheduler: str | None = None,
+                    quiet: bool = False) -> dict[str, int]:
+    """Grade every submission whose stored result is missing or stale, on Dask; return counts.
 
-    ``while_grading()`` is called once the plan is published (the marker file lists
-    the result keys about to be written) and before the grading starts: the command
-    line starts ``nbgrader autograde`` there, so both phases overlap.
+    ``workers`` worker processes of a local Dask cluster grade the notebooks, or the
+    workers of the existing cluster at ``scheduler`` (see :mod:`convlib.grading.cluster`).
+    ``while_grading(cuda)`` is called once the plan is published (the marker file lists
+    the result keys about to be written) and before the grading starts, with whether
+    the CUDA cases run: the command line starts ``nbgrader autograde`` there, so both
+    phases overlap.
 
     Examples
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as root:
     ...     prepare_results(root, "hw1")
-    {'submissions': 0, 'stored': 0, 'graded': 0, 'unreadable': 0}
+    {'submissions': 0, 'stored': 0, 'graded': 0, 'unreadable': 0, 'infrastructure_errors': 0}
     """
     root = Path(root).resolve()
-    grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
-    plan = plan_results(root, assignment, grader, student)
-    marker = marker_path(root, assignment)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    planned = {name: key for name, (_, key) in plan.targets.items()}
-    temporary = marker.with_suffix(f".tmp{os.getpid()}")
-    temporary.write_text(json.dumps({"pid": os.getpid(), "keys": planned}))
-    os.replace(temporary, marker)
+    seed = grading_seed(root)
+    grader = Grader(assignment, seed=seed, time_scale=time_scale, cuda=False)
+    needs_cuda = any(case.device.startswith("cuda") for cases in grader.cases.values() for case in cases)
+    cluster = GradingCluster(workers=workers, scheduler=scheduler, quiet=quiet)
+    with contextlib.ExitStack() as stack:
+        if needs_cuda:  # where the CUDA cases run decides the results' keys
+            stack.enter_context(cluster)
+            if cluster.cuda_for(grader):
+                grader = Grader(assignment, seed=seed, time_scale=time_scale, cuda=True)
+        plan = plan_results(root, assignment, grader, student)
+        plan.counts["infrastructure_errors"] = 0
+        store = ResultStore(root, assignment)
+        store.announce({name: key for name, (_, _, key) in plan.targets.items()})
 
-    def store(name: str, result: NotebookResult) -> None:
-        target, key = plan.targets[name]
-        write_result(target, key, result)
+        def keep(name: str, result: NotebookResult) -> None:
+            student_id, notebook, key = plan.targets[name]
+            store.write(student_id, notebook, key, result)
 
-    try:
-        if while_grading is not None:
-            while_grading()
-        with grader:
-            grader.grade_many(plan.pending, on_result=store)
-    finally:
-        marker.unlink(missing_ok=True)
+        try:
+            if while_grading is not None:
+                while_grading(grader.cuda)
+            if plan.pending:
+                if cluster.client is None:
+                    stack.enter_context(cluster)
+                counts = cluster.grade(grader, plan.pending, keep)
+                plan.counts["infrastructure_errors"] = counts["infrastructure_errors"]
+        finally:
+            store.withdraw()
     plan.counts["graded"] = len(plan.pending)
     return plan.counts
 
 
 def _run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*", force: bool = True,
-                 wait: bool = True):
+                 wait: bool = True, cuda: bool | None = None):
     """``nbgrader autograde`` from the course root, with this Python's ``bin`` on ``PATH``.
 
-    Returns the exit code, or the running process when ``wait`` is false.
+    ``cuda`` (when given) tells nbgrader's grader whether the CUDA cases ran, so that
+    it computes the same result keys. Returns the exit code, or the running process
+    when ``wait`` is false.
     """
     env = dict(os.environ)
+    if cuda is not None:
+        env[CUDA_VARIABLE] = "1" if cuda else "0"
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in [package_root, env.get("PYTHONPATH", "")] if p)
@@ -201,6 +208,16 @@ def _run_nbgrader(root: str | os.PathLike, assignment: str, *, student: str = "*
     return process.wait() if wait else process
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: grade in parallel while nbgrader records the grades.
 
@@ -209,37 +226,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as root:
     ...     main(["hw1", "--root", root, "--no-nbgrader", "--workers", "1"])
-    [convlib.grading] 0 submissions: 0 graded with 1 workers, 0 already up to date, 0 unreadable (...)
+    [convlib.grading] 0 submissions: 0 graded with 1 workers, 0 already up to date, 0 unreadable, 0 not graded (infrastructure error) (...)
     0
     """
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.autograde", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment", help="e.g. hw1")
     parser.add_argument("--root", default=".", help="the course root (where nbgrader_config.py is)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="sandboxed jobs at once (default: the number of CPUs)")
+    parser.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                        help="worker processes of the local Dask cluster (default: the number of CPUs)")
+    parser.add_argument("--scheduler", default=None,
+                        help="grade on the existing Dask cluster at this address, e.g. tcp://10.0.0.5:8786 "
+                             "(default: $DASK_SCHEDULER_ADDRESS, else a local cluster of --workers)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     parser.add_argument("--student", default="*", help="one student ID (default: everyone)")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies CPU time limits")
     parser.add_argument("--no-nbgrader", action="store_true",
                         help="only fill grading_results/ (do not run nbgrader autograde)")
     args = parser.parse_args(argv)
+    try:
+        scheduler = scheduler_address(args.scheduler)
+    except ValueError as error:
+        parser.error(str(error))
     started = time.perf_counter()
     nbgrader = []
 
-    def start_nbgrader() -> None:
+    def start_nbgrader(cuda: bool) -> None:
         if not args.no_nbgrader:
-            nbgrader.append(_run_nbgrader(args.root, args.assignment, student=args.student, wait=False))
+            nbgrader.append(_run_nbgrader(args.root, args.assignment, student=args.student, wait=False,
+                                          cuda=cuda))
 
     try:
         counts = prepare_results(args.root, args.assignment, workers=args.workers, student=args.student,
-                                 time_scale=args.time_scale, while_grading=start_nbgrader)
+                                 time_scale=args.time_scale, while_grading=start_nbgrader,
+                                 scheduler=scheduler, quiet=args.quiet)
     except BaseException:
         for process in nbgrader:
             process.kill()
         raise
-    print(f"[convlib.grading] {counts['submissions']} submissions: {counts['graded']} graded with "
-          f"{args.workers} workers, {counts['stored']} already up to date, {counts['unreadable']} "
-          f"unreadable ({time.perf_counter() - started:.1f} s)", flush=True)
+    where = f"on {scheduler}" if scheduler else f"with {args.workers} workers"
+    print(f"[convlib.grading] {counts['submissions']} submissions: {counts['graded']} graded {where}, "
+          f"{counts['stored']} already up to date, {counts['unreadable']} unreadable, "
+          f"{counts['infrastructure_errors']} not graded (infrastructure error) "
+          f"({time.perf_counter() - started:.1f} s)", flush=True)
     if not nbgrader:
         return 0
     code = nbgrader[0].wait()

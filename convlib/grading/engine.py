@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ ENGINE_VERSION = "1"
 MAX_TIMEOUTS = 2  # time-outs per function before its remaining checks are not run
 CELL_CPU_LIMIT = 4.0  # seconds of CPU time for one top-level notebook cell
 SEED_FILE = ".grading_seed"
+CUDA_VARIABLE = "CONVLIB_GRADING_CUDA"  # "1"/"0": run the CUDA cases or not, whatever this machine has
 
 
 def grading_seed(root: str | os.PathLike | None = None) -> int:
@@ -131,10 +133,29 @@ def _first_line(source: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _error_text(error: Mapping[str, str]) -> str:
+_WHERE = re.compile(r"cell (\d+), line (\d+)")
+
+
+def _error_text(error: Mapping[str, str], cells: list[tuple[int, str]] = ()) -> str:
+    """The error in one line; its place as the notebook's own cell number and the line in it.
+
+    The sandbox names the k-th code cell it ran ``cell k``; ``cells`` (see
+    :func:`student_cells`) turns that into the cell's position in the notebook, counted
+    from 1 as a student counts them, and the cell's first line.
+    """
     text = f"{error.get('type', 'Error')}: {error.get('message', '')}".strip()
-    if error.get("where"):
-        text += f" ({error['where']})"
+    where = error.get("where") or ""
+    match = _WHERE.match(where)
+    if match and int(match[1]) < len(cells):
+        index, source = cells[int(match[1])]
+        rest = where[match.end():]
+        lines = source.splitlines()
+        if not rest and 0 < int(match[2]) <= len(lines):  # exec'd code has no line text
+            rest = f": {lines[int(match[2]) - 1].strip()}"
+        where = (f"cell {index + 1} of the notebook, the one starting {_first_line(source)!r}, "
+                 f"line {match[2]}{rest}")
+    if where:
+        text += f" ({where})"
     return text[:600]
 
 
@@ -163,6 +184,7 @@ class _FunctionTask:
 class _Student:
     def __init__(self, key: str, cells: list[tuple[int, str]], grader: "Grader") -> None:
         self.key = key
+        self.cells = list(cells)
         self.indices = [index for index, _ in cells]
         self.sources = [source for _, source in cells]
         self.skip: set[int] = set()
@@ -388,7 +410,7 @@ class Grader:
         for kind, meta, value in iter_records(stream):
             if kind == b"E":
                 ordinal = int(meta["cell"])
-                student.cell_errors.setdefault(ordinal, _error_text(meta.get("error", {})))
+                student.cell_errors.setdefault(ordinal, _error_text(meta.get("error", {}), student.cells))
             elif kind == b"N":
                 note = (f"Your notebook replaced {', '.join(meta.get('patched', []))} at top level; "
                         "grading ignores such changes.")
@@ -408,7 +430,7 @@ class Grader:
                 k = int(meta["case"])
                 if k not in job["cases"] or k in task.outcomes:
                     continue
-                task.outcomes[k] = self._judge_record(spec, k, meta, value)
+                task.outcomes[k] = self._judge_record(spec, k, meta, value, student.cells)
             elif kind == b"D":
                 complete = True
         if complete:
@@ -454,7 +476,8 @@ class Grader:
         # the job failed outside any cell or case (should not happen): do not loop on it
         task.set_all("crash", "grader error", f"the sandbox ended unexpectedly ({reason}, {phase})")
 
-    def _judge_record(self, spec: FunctionSpec, k: int, meta: Mapping[str, Any], value: bytes) -> Outcome:
+    def _judge_record(self, spec: FunctionSpec, k: int, meta: Mapping[str, Any], value: bytes,
+                      cells: list[tuple[int, str]] = ()) -> Outcome:
         case = self.cases[spec.name][k]
         patched = [str(p) for p in meta.get("patched", [])]
         if patched:
@@ -466,7 +489,7 @@ class Grader:
             if kind == "ForbiddenCallError":
                 return problem_outcome(case, "forbidden", "forbidden call", _error_text(error))
             label = "memory limit exceeded" if kind == "MemoryError" else "raised an exception"
-            return problem_outcome(case, "error", label, _error_text(error), spec=spec)
+            return problem_outcome(case, "error", label, _error_text(error, cells), spec=spec)
         try:
             actual = decode(value)
         except DecodeError as error:
@@ -474,4 +497,11 @@ class Grader:
         return judge_value(spec, case, self.expected(spec, k), actual, self.mistakes(spec, k))
 
 
-from convlib._torch import cuda_available as _cuda_available  # the one CUDA check
+def _cuda_available() -> bool:
+    # the parallel grader decides where CUDA cases run (GPU workers) and tells nbgrader
+    forced = os.environ.get(CUDA_VARIABLE)
+    if forced in ("0", "1"):
+        return forced == "1"
+    from convlib._torch import cuda_available  # the one CUDA check of convlib
+
+    return cuda_available()

@@ -10,20 +10,17 @@ outputs itself: the feedback on stdout and the score as the cell's
 ``execute_result`` (nbgrader's partial credit). Nothing in a test cell's output
 comes from the student's process, and no hidden case's source is ever printed.
 
-Each notebook's result is also written, deterministically, to
-``<course root>/grading_results/<assignment>/<student>/<notebook>.json`` (scores,
-diagnoses, feedback): the class report reads it, and ``python -m
-convlib.grading.autograde`` fills it in parallel (while nbgrader runs), in which case
-this preprocessor only reads it back, waiting for it if needed (the key is a hash of
-the code that would run and of the grader itself, so a stale result is never used).
+Each notebook's result is also kept in the signed result store
+(:class:`convlib.grading.results.ResultStore`, ``grading_results/``): the class
+report reads it, and ``python -m convlib.grading.autograde`` fills it in parallel
+(while nbgrader runs), in which case this preprocessor only reads it back, waiting for
+it if the command announced it (the key is a hash of the code that would run and of
+the grader itself, so a stale result is never used; the signature, so a forged one is
+never trusted).
 """
 from __future__ import annotations
 
 import atexit
-import json
-import os
-import time
-from pathlib import Path
 from typing import Any
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -32,10 +29,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
 from .engine import Grader, NotebookResult, grading_seed, student_cells
+from .results import ResultStore
 from .spec import load_assignment
 
-__all__ = ["RemoveInstructorNotes", "TrustedExecute", "load_result", "result_path", "wait_for_result",
-           "write_result"]
+__all__ = ["RemoveInstructorNotes", "TrustedExecute"]
 
 _GRADERS: dict[tuple[Any, ...], Grader] = {}
 
@@ -55,93 +52,6 @@ def _get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: flo
     if key not in _GRADERS:
         _GRADERS[key] = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
     return _GRADERS[key]
-
-
-def result_path(root: str | os.PathLike, results_directory: str, assignment: str, student: str,
-                notebook: str) -> Path:
-    """Where a notebook's grading result is stored.
-
-    Examples
-    --------
-    >>> result_path("/course", "grading_results", "hw1", "ada", "hw1").as_posix()
-    '/course/grading_results/hw1/ada/hw1.json'
-    """
-    return Path(root) / results_directory / assignment / student / f"{notebook}.json"
-
-
-def write_result(path: Path, key: str, result: NotebookResult) -> None:
-    """Write a result atomically (an interrupted run never leaves half a file).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = Path(folder) / "hw1" / "ada" / "hw1.json"
-    ...     write_result(path, "key-1", NotebookResult({}, {2: "SyntaxError"}))
-    ...     same, stale = load_result(path, "key-1"), load_result(path, "key-2")
-    >>> same.cell_errors, stale
-    ({2: 'SyntaxError'}, None)
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"key": key, "result": result.as_dict()}, indent=1, sort_keys=True)
-    temporary = path.with_suffix(f".tmp{os.getpid()}")
-    temporary.write_text(text + "\n")
-    os.replace(temporary, path)
-
-
-def load_result(path: Path, key: str | None = None) -> NotebookResult | None:
-    """The stored result at ``path`` if it exists (and has ``key``, when given); see :func:`write_result`.
-
-    Examples
-    --------
-    >>> load_result(Path("/nonexistent.json")) is None
-    True
-    """
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if key is not None and data.get("key") != key:
-        return None
-    try:
-        return NotebookResult.from_dict(data["result"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def wait_for_result(folder: Path, name: str, path: Path, key: str, *, poll: float = 0.05,
-                    timeout: float = 3600.0) -> NotebookResult | None:
-    """The result ``python -m convlib.grading.autograde`` is computing right now, if it is.
-
-    That command publishes ``folder/.in_progress.json`` (its process id and the keys it
-    will write); when it lists ``name`` with this very ``key`` and is still alive, wait
-    for the file instead of grading the notebook a second time.
-
-    Examples
-    --------
-    >>> wait_for_result(Path("/nonexistent"), "ada/hw1", Path("/nonexistent/x.json"), "key") is None
-    True
-    """
-    try:
-        plan = json.loads((folder / ".in_progress.json").read_text())
-        pid, planned = int(plan["pid"]), plan["keys"].get(name)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if planned != key:
-        return None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = load_result(path, key)
-        if result is not None:
-            return result
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return load_result(path, key)
-        except PermissionError:
-            pass
-        time.sleep(poll)
-    return None
 
 
 def _stream(text: str) -> NotebookNode:
@@ -188,9 +98,6 @@ class TrustedExecute(NbGraderPreprocessor):
 
     workers = Integer(1, help="Sandboxed jobs run at once for one notebook's functions").tag(config=True)
     time_scale = Float(1.0, help="Multiplies every function's CPU time limit").tag(config=True)
-    results_directory = Unicode(
-        "grading_results", help="Folder (relative to the course root) for per-notebook results"
-    ).tag(config=True)
     fallback_execute = Bool(
         True, help="Run nbgrader's Execute for assignments without a convlib.grading spec"
     ).tag(config=True)
@@ -216,15 +123,14 @@ class TrustedExecute(NbGraderPreprocessor):
         grader = _get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale)
         cells = student_cells(nb)
         key = grader.cache_key(cells)
-        path = result_path(root, self.results_directory, assignment, student, notebook)
-        result = load_result(path, key)
+        store = ResultStore(root, assignment)
+        result = store.load(student, notebook, key)
         if result is None:
-            result = wait_for_result(Path(root) / self.results_directory / assignment, f"{student}/{notebook}",
-                                     path, key)
+            result = store.wait(student, notebook, key)
         if result is None:
             self.log.info("Grading %s/%s/%s in the sandbox", assignment, student, notebook)
             result = grader.grade_cells(cells)
-            write_result(path, key, result)
+            store.write(student, notebook, key, result)
         else:
             self.log.info("Using the stored result of %s/%s/%s", assignment, student, notebook)
         _write_outputs(nb, result, {f.grade_id: f.name for f in spec.functions})

@@ -1,7 +1,8 @@
 """The class report: score distributions and the most common diagnosed mistakes.
 
 ``python -m convlib.grading.report [--root .] [--out DIR]`` reads the scores from
-nbgrader's gradebook and the diagnoses from ``grading_results/`` (written by the
+nbgrader's gradebook (the database ``nbgrader`` uses: ``gradebook.db`` at the course
+root or ``$NBGRADER_DB_URL``, see :mod:`convlib.grading.gradebook`) and the diagnoses from ``grading_results/`` (written by the
 trusted grader for every autograded notebook) and writes, into ``DIR`` (default
 ``grading_results/report``): ``scores.csv`` (one row per submission),
 ``mistakes.csv`` (assignment, function, mistake, number of students),
@@ -12,17 +13,19 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from .gradebook import database_url
+from .results import RESULTS_DIRECTORY
+
 __all__ = ["ClassReport", "collect", "main", "write_report"]
 
 # labels that describe the grading rather than a mistake
-_NOT_MISTAKES = {"not run", "grader error"}
+_NOT_MISTAKES = {"not run", "grader error", "infrastructure error"}
 
 
 @dataclass
@@ -50,21 +53,19 @@ class ClassReport:
         return [(a, f, label, n) for (a, f, label), n in ordered[:count]]
 
 
-def _diagnoses(results: Path, assignment: str) -> Counter:
+def _diagnoses(root: Path, assignment: str) -> Counter:
+    from .results import ResultStore
+
     counts: Counter = Counter()
-    for path in sorted((results / assignment).glob("*/*.json")):
-        try:
-            data = json.loads(path.read_text())["result"]
-        except (OSError, ValueError, KeyError):
-            continue
-        for function, verdict in sorted(data.get("functions", {}).items()):
-            for label in verdict.get("labels", []):
+    for _, _, result in ResultStore(root, assignment).results():
+        for function, verdict in sorted(result.functions.items()):
+            for label in verdict.labels:
                 if label not in _NOT_MISTAKES:
                     counts[(assignment, function, label)] += 1
     return counts
 
 
-def collect(root: str | Path, *, db_url: str | None = None, results_directory: str = "grading_results") -> ClassReport:
+def collect(root: str | Path, *, db_url: str | None = None) -> ClassReport:
     """Read the gradebook at the course ``root`` and the stored diagnoses.
 
     Examples
@@ -78,7 +79,7 @@ def collect(root: str | Path, *, db_url: str | None = None, results_directory: s
     from nbgrader.api import Gradebook
 
     root = Path(root)
-    db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    db_url = db_url or database_url(root)
     scores: dict[str, list[tuple[str, float, float]]] = {}
     mistakes: Counter = Counter()
     if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).exists():
@@ -90,7 +91,7 @@ def collect(root: str | Path, *, db_url: str | None = None, results_directory: s
                 entries.append((submission.student.id, round(float(submission.score), 2),
                                 float(submission.max_score)))
             scores[assignment.name] = entries
-            mistakes.update(_diagnoses(root / results_directory, assignment.name))
+            mistakes.update(_diagnoses(root, assignment.name))
     return ClassReport(scores, mistakes)
 
 
@@ -189,11 +190,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", default=".", help="the course root (where gradebook.db is)")
+    parser.add_argument("--root", default=".", help="the course root (where nbgrader_config.py is)")
+    parser.add_argument("--db-url", default=None,
+                        help="the gradebook's database URL (default: $NBGRADER_DB_URL, else ROOT/gradebook.db)")
     parser.add_argument("--out", default=None, help="output folder (default grading_results/report)")
     args = parser.parse_args(argv)
-    report = collect(args.root)
-    out = Path(args.out) if args.out else Path(args.root) / "grading_results" / "report"
+    report = collect(args.root, db_url=args.db_url)
+    out = Path(args.out) if args.out else Path(args.root) / RESULTS_DIRECTORY / "report"
     for path in write_report(report, out):
         print(path)
     return 0
