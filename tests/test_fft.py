@@ -1,4 +1,4 @@
-"""convlib._fft: fftconvolve against scipy.signal.fftconvolve, fast lengths, overlap-add."""
+"""convlib._fft (the FFT engine) and the public fftconvolve built on it: against scipy.signal.fftconvolve, fast lengths, overlap-add."""
 import itertools
 import os
 

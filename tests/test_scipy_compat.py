@@ -441,3 +441,21 @@ def test_convlib_extra_options_stay_keyword_only():
     with pytest.raises(TypeError):
         convolve([1, 2], [1], "full", "torch", "cpu")
     assert_allclose(convolve([1.0, 2.0], [1.0], "full", "torch", device="cpu"), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("function", ["convolve", "correlate"])
+@pytest.mark.parametrize("method", ["auto", "direct", "fft"])
+def test_empty_input_to_convolve_and_correlate_is_a_value_error_like_scipy(function, method):
+    # scipy 1.17's method='fft' crashes with an IndexError here; convlib gives its ValueError
+    with pytest.raises(IndexError if method == "fft" else ValueError):
+        getattr(scipy.signal, function)(np.array([]), np.array([1.0]), "full", method)
+    with pytest.raises(ValueError, match=r"x must not be empty; got an array of shape \(0,\)"):
+        getattr(__import__("convlib"), function)(np.array([]), np.array([1.0]), "full", method)
+
+
+def test_empty_image_is_a_value_error_where_scipy_returns_a_made_up_row():
+    # scipy.signal.convolve2d(np.ones((0, 3)), np.ones((2, 2))) returns [[0., 0., 0., 0.]]: a row
+    # that no convolution of an empty image has; convlib refuses (documented under Raises)
+    assert scipy.signal.convolve2d(np.ones((0, 3)), np.ones((2, 2))).shape == (1, 4)
+    with pytest.raises(ValueError, match="image must not be empty"):
+        convolve2d(np.ones((0, 3)), np.ones((2, 2)))
