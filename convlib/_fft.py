@@ -27,6 +27,7 @@ import numpy as np
 from convlib._dtypes import cast_result
 from convlib._shapes import mode_window
 from convlib._threads import num_threads, thread_pool
+from convlib._validation import as_int
 
 __all__ = [
     "fft_full",
@@ -351,8 +352,8 @@ def overlap_add(
         fft_length = block_length
     if fft_length < k:
         raise ValueError(f"block_length must be at least the kernel length {k}; got {fft_length}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive integer; got {threads!r}")
+    if threads is not None:
+        threads = as_int(threads, "threads", minimum=1)
     is_complex = np.iscomplexobj(x) or np.iscomplexobj(h)
     spectrum_h = (np.fft.fft if is_complex else np.fft.rfft)(h, fft_length)
     step = fft_length - k + 1  # new input samples per block

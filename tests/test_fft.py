@@ -169,8 +169,8 @@ def test_threads_are_used_only_for_large_problems(monkeypatch):
 
 
 def test_overlap_add_refuses_a_bad_thread_count():
-    for bad in [0, -2, 1.5, True]:
-        with pytest.raises(ValueError, match="threads"):
+    for bad, error in [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="threads must be"):
             overlap_add(np.ones(10), np.ones(3), threads=bad)
 
 
