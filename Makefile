@@ -87,6 +87,7 @@ test: $(STAMP) browser postgresql tex
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_convolve1d.py
 	$(BIN)/python benchmarks/bench_conv2d.py
+	$(BIN)/python benchmarks/bench_convolve2d_large.py
 
 # --- homework (nbgrader; the repository root is the course root) -------------------------
 # make release hw=hw1 | make grade hw=hw1 workers=2 [scheduler=tcp://HOST:8786] | make report

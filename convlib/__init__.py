@@ -23,11 +23,11 @@ __version__ = "0.1.0"
 # public name -> private module that defines it (one home per concept)
 _PUBLIC = {
     # scipy.signal-style
-    "convolve": "convlib._signal",
-    "correlate": "convlib._signal",
-    "fftconvolve": "convlib._fft",
-    "convolve2d": "convlib._signal",
-    "correlate2d": "convlib._signal",
+    "convolve": "convlib._convolve",
+    "correlate": "convlib._convolve",
+    "fftconvolve": "convlib._convolve",
+    "convolve2d": "convlib._convolve",
+    "correlate2d": "convlib._convolve",
     "choose_method": "convlib._auto",
     # torch.nn.functional-style
     "conv1d": "convlib._nn",

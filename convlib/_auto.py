@@ -8,7 +8,8 @@ course's reference machine (2 shared cores, AMD Zen 5, NumPy 2.4 with
 OpenBLAS), with ``benchmarks/bench_convolve1d.py`` checking the result against
 ``scipy.signal.convolve``:
 
-* **direct** for 1-D means ``numpy.convolve`` (the same sums as convlib's
+* **direct** for 1-D means ``numpy.convolve``
+  (:func:`convlib._direct.convolve_direct_fast`: the same sums as convlib's
   shift-and-add, compiled). It has a fast path for short kernels (about 1 ns
   per output sample up to ~8 taps) and costs about 10 ns per output sample
   plus 0.12 ns per multiply-add beyond that. For N-D, direct is convlib's
@@ -37,6 +38,7 @@ float64 (scipy's rule); otherwise the direct method keeps them exact.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -44,7 +46,7 @@ from numpy.typing import ArrayLike
 from convlib._fft import next_fast_len, overlap_add_block_length, overlap_add_threads, use_overlap_add
 from convlib._validation import as_numeric_array, check_mode, check_same_ndim, valid_swap_needed
 
-__all__ = ["COSTS", "choose_method", "estimate_seconds"]
+__all__ = ["COSTS", "choose_method", "choose_checked", "estimate_seconds", "fft_is_exact"]
 
 #: Measured constants of the cost model, in seconds.
 COSTS = {
@@ -157,9 +159,20 @@ def estimate_seconds(
     return {"direct": direct, "vectorized": vectorized, "fft": fft}
 
 
-def _fft_is_exact(x: np.ndarray, h: np.ndarray) -> bool:
-    """Whether float64 FFT arithmetic reproduces an integer convolution exactly (scipy's bound)."""
-    bound = int(np.abs(x).max()) * int(np.abs(h).max()) * min(x.size, h.size)
+def fft_is_exact(x: np.ndarray, h: np.ndarray, extra: Any = None) -> bool:
+    """Whether float64 FFT arithmetic reproduces an integer convolution exactly (scipy's bound).
+
+    ``extra`` is one more value ``x`` may hold (``convolve2d``'s fill value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fft_is_exact(np.array([1000]), np.array([1000])), fft_is_exact(np.array([2**40]), np.array([2**20]))
+    (True, False)
+    """
+    # the largest magnitudes from min and max: no temporary as large as the input
+    x_max = max(abs(int(x.max())), abs(int(x.min())), 0 if extra is None else abs(int(extra)))
+    bound = x_max * max(abs(int(h.max())), abs(int(h.min()))) * min(x.size, h.size)
     return bound < _FLOAT64_EXACT // 2
 
 
@@ -209,16 +222,23 @@ def choose_method(x: ArrayLike, h: ArrayLike, mode: str = "full") -> str:
     check_same_ndim(x, h)
     if valid_swap_needed(mode, x.shape, h.shape):
         x, h = h, x
-    return _choose(x, h, mode)
+    return choose_checked(x, h, mode)
 
 
-def _choose(x: np.ndarray, h: np.ndarray, mode: str) -> str:
-    """:func:`choose_method` for checked arrays (the hot path of ``convolve``)."""
+def choose_checked(x: np.ndarray, h: np.ndarray, mode: str) -> str:
+    """:func:`choose_method` for checked arrays (the hot path of ``convolve``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> choose_checked(np.ones(10), np.ones(3), "full")
+    'direct'
+    """
     if x.ndim == 1 and (h.shape[0] <= SHORT_KERNEL or x.shape[0] * h.shape[0] <= SMALL_1D):
         return "direct"  # numpy.convolve: cheaper than the three FFT calls alone
     costs = estimate_seconds(x.shape, h.shape, mode, threads=1)  # see the module docstring
     best = min(costs, key=costs.__getitem__)
-    if best == "fft" and (x.dtype.kind in "iub" or h.dtype.kind in "iub") and not _fft_is_exact(x, h):
+    if best == "fft" and (x.dtype.kind in "iub" or h.dtype.kind in "iub") and not fft_is_exact(x, h):
         costs.pop("fft")
         best = min(costs, key=costs.__getitem__)
     return best

@@ -17,26 +17,22 @@ of machine that was 2-4x faster than scipy's single big FFT for kernels of
 from __future__ import annotations
 
 import bisect
-import concurrent.futures
 import functools
 import operator
 import threading
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
 
-from convlib._threads import num_threads
-from convlib._validation import (
-    as_numeric_array,
-    check_mode,
-    check_same_ndim,
-    mode_window,
-    valid_swap_needed,
-)
+from convlib._dtypes import cast_result
+from convlib._shapes import mode_window
+from convlib._threads import num_threads, thread_pool
+from convlib._validation import as_int
 
 __all__ = [
-    "fftconvolve",
+    "fft_full",
+    "spectral_dtype",
+    "normalize_axes",
     "next_fast_len",
     "overlap_add",
     "overlap_add_block_length",
@@ -160,23 +156,7 @@ def use_overlap_add(signal_length: int, kernel_length: int) -> bool:
 #: noticeable part of the time saved.
 PARALLEL_MIN_POINTS = 1 << 16
 
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
 _buffers = threading.local()
-
-
-def _thread_pool(threads: int) -> concurrent.futures.ThreadPoolExecutor:
-    """The module's thread pool, created on first use with (at least) ``threads`` workers."""
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size < threads:
-            old = _pool
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="convlib-fft")
-            _pool_size = threads
-            if old is not None:
-                old.shutdown(wait=False)
-        return _pool
 
 
 def overlap_add_threads(block_count: int, fft_length: int, kernel_length: int) -> int:
@@ -336,7 +316,7 @@ def overlap_add(
         Kernel, float or complex.
     window : (int, int), optional
         ``(start, length)`` of the part of the full convolution to compute
-        (default: all ``n + k - 1`` samples); see :func:`convlib._validation.mode_window`.
+        (default: all ``n + k - 1`` samples); see :func:`convlib._shapes.mode_window`.
     block_length : int, optional
         FFT length per block; must be at least ``k``. By default, the signal is
         cut into as many blocks as :func:`overlap_add_block_length` needs, all
@@ -372,8 +352,8 @@ def overlap_add(
         fft_length = block_length
     if fft_length < k:
         raise ValueError(f"block_length must be at least the kernel length {k}; got {fft_length}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive integer; got {threads!r}")
+    if threads is not None:
+        threads = as_int(threads, "threads", minimum=1)
     is_complex = np.iscomplexobj(x) or np.iscomplexobj(h)
     spectrum_h = (np.fft.fft if is_complex else np.fft.rfft)(h, fft_length)
     step = fft_length - k + 1  # new input samples per block
@@ -394,7 +374,7 @@ def overlap_add(
         return out
     # threads - 1 pool threads and this one take blocks from a shared queue, each with its own buffers
     queue = _BlockQueue(starts)
-    pool = _thread_pool(threads - 1)
+    pool = thread_pool(threads - 1)
     for _ in range(threads - 1):
         pool.submit(_overlap_add_blocks, x, spectrum_h, out, queue, fft_length=fft_length, step=step, window=window)
     _overlap_add_blocks(x, spectrum_h, out, queue, fft_length=fft_length, step=step, window=window)
@@ -406,22 +386,39 @@ def overlap_add(
     return out
 
 
-def _spectral_dtype(*dtypes: np.dtype) -> np.dtype:
-    """Floating dtype of an FFT result: single precision stays single, the rest is double."""
+def spectral_dtype(*dtypes: np.dtype) -> np.dtype:
+    """Floating dtype of an FFT result: single precision stays single, long double stays
+    long double (NumPy's FFT computes in it, as scipy's does), the rest is double.
+
+    Examples
+    --------
+    >>> spectral_dtype(np.dtype(np.float16), np.dtype(np.int8))
+    dtype('float32')
+    >>> spectral_dtype(np.dtype(np.int64)), spectral_dtype(np.dtype(np.complex64))
+    (dtype('float64'), dtype('complex64'))
+    """
     result = np.result_type(*dtypes)
     if result.kind == "c":
-        return np.dtype(np.complex64) if result.itemsize <= 8 else np.dtype(np.complex128)
+        return np.dtype(np.complex64) if result.itemsize <= 8 else result
     if result.kind == "f" and result.itemsize <= 4:
         return np.dtype(np.float32)
+    if result.kind == "f":
+        return result
     return np.dtype(np.float64)
 
 
-def _fft_full(x: np.ndarray, h: np.ndarray, axes: Sequence[int]) -> np.ndarray:
-    """Full linear convolution along ``axes`` (other axes broadcast) with one transform."""
+def fft_full(x: np.ndarray, h: np.ndarray, axes: Sequence[int]) -> np.ndarray:
+    """Full linear convolution along ``axes`` (other axes broadcast) with one transform.
+
+    Examples
+    --------
+    >>> fft_full(np.array([1.0, 2.0]), np.array([1.0, 1.0]), [0]).round(12)
+    array([1., 3., 2.])
+    """
     if not axes:
         return x * h
     is_complex = np.iscomplexobj(x) or np.iscomplexobj(h)
-    work_dtype = _spectral_dtype(x.dtype, h.dtype)
+    work_dtype = spectral_dtype(x.dtype, h.dtype)
     x = x.astype(work_dtype, copy=False)
     h = h.astype(work_dtype, copy=False)
     full = [x.shape[a] + h.shape[a] - 1 for a in axes]
@@ -436,17 +433,6 @@ def _fft_full(x: np.ndarray, h: np.ndarray, axes: Sequence[int]) -> np.ndarray:
     for a, s in zip(axes, full):
         crop[a] = slice(0, s)
     return result[tuple(crop)].astype(work_dtype, copy=False)
-
-
-def _cast_result(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Cast floating FFT output to ``dtype``, rounding first for integer and bool results."""
-    if dtype.kind in "iub":
-        rounded = np.rint(values.real if np.iscomplexobj(values) else values)
-        if dtype.kind == "b":
-            return rounded > 0
-        # through int64 so that overflow wraps around as it does with integer arithmetic
-        return rounded.astype(np.int64).astype(dtype)
-    return values.astype(dtype, copy=False)
 
 
 def convolve_fft(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray:
@@ -488,111 +474,35 @@ def convolve_fft(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray:
         # the full convolution is symmetric in its operands: block the longer one
         longer, shorter = (x, h) if x.shape[0] >= h.shape[0] else (h, x)
         if use_overlap_add(longer.shape[0], shorter.shape[0]):
-            return _cast_result(overlap_add(longer, shorter, window=window[0]), dtype)
-    full = _fft_full(x, h, tuple(range(x.ndim)))
-    return _cast_result(full[tuple(slice(s, s + n) for s, n in window)], dtype)
+            return cast_result(overlap_add(longer, shorter, window=window[0]), dtype)
+    full = fft_full(x, h, tuple(range(x.ndim)))
+    return cast_result(full[tuple(slice(s, s + n) for s, n in window)], dtype)
 
 
-def _normalize_axes(axes: int | Sequence[int] | None, ndim: int) -> list[int]:
-    """Axes as a list of distinct non-negative ints (scipy's rules)."""
+def normalize_axes(axes: int | Sequence[int] | None, ndim: int) -> list[int]:
+    """``fftconvolve``'s ``axes`` as a list of distinct non-negative ints (scipy's rules and errors).
+
+    Examples
+    --------
+    >>> normalize_axes(-1, 3), normalize_axes(None, 2)
+    ([2], [0, 1])
+    >>> normalize_axes(1.5, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: axes must be an int or a sequence of ints; got 1.5
+    """
     if axes is None:
         return list(range(ndim))
-    values = [axes] if np.ndim(axes) == 0 else list(axes)
+    values = [axes] if np.ndim(axes) == 0 else list(np.asarray(axes, dtype=object).ravel())
     if not values:
-        raise ValueError("axes must not be empty when given; use axes=None for all axes")
+        raise ValueError("axes must not be empty when given (use axes=None for all axes); got []")
     result = []
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"axes must be integers; got {value!r}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"axes must be an int or a sequence of ints; got {axes!r}")
         if not -ndim <= value < ndim:
-            raise ValueError(f"axes entry {value} is out of range for arrays with {ndim} dimensions")
+            raise ValueError(f"axes entries must lie in [-{ndim}, {ndim}) for {ndim}-D inputs; got {value}")
         result.append(int(value) % ndim)
     if len(set(result)) != len(result):
         raise ValueError(f"axes must not repeat an axis; got {axes!r}")
     return result
-
-
-def fftconvolve(
-    x: ArrayLike, h: ArrayLike, mode: str = "full", *, axes: int | Sequence[int] | None = None
-) -> np.ndarray:
-    """Convolve two N-dimensional arrays using the FFT, like ``scipy.signal.fftconvolve``.
-
-    Parameters
-    ----------
-    x : array_like
-        First input.
-    h : array_like
-        Second input, with the same number of dimensions as ``x``.
-    mode : {'full', 'same', 'valid'}, default 'full'
-        ``'full'``: the whole linear convolution; ``'same'``: the size of ``x``,
-        centred on the full output; ``'valid'``: only the samples computed
-        without zero padding (one input must be at least as large as the other
-        along every convolved axis).
-    axes : int or sequence of int, optional
-        Axes to convolve over (default: all). Along the other axes the two
-        inputs must have equal lengths or length 1, and are broadcast against
-        each other (multiplied element by element).
-
-    Returns
-    -------
-    ndarray
-        The convolution, never integer: real inputs give a real output
-        (float32 for float16/float32 inputs, float64 otherwise), complex inputs
-        a complex one.
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``mode``, empty input, mismatched dimensionality,
-        incompatible shapes along the other axes, or a 'valid' request where
-        neither input is at least as large as the other.
-    TypeError
-        If an input is not numeric.
-
-    See Also
-    --------
-    convlib.convolve : chooses the fastest method itself and keeps integer dtypes.
-
-    Notes
-    -----
-    Unlike scipy (which returns an empty array), an empty input is an error.
-    NaN or infinity anywhere in an input spreads to every output sample.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fftconvolve([1, 2, 3], [1, 0.5]).round(12)
-    array([1. , 2.5, 4. , 1.5])
-    >>> fftconvolve(np.ones((2, 3)), np.ones((1, 2)), axes=1).round(12)
-    array([[1., 2., 2., 1.],
-           [1., 2., 2., 1.]])
-    """
-    x = as_numeric_array(x, "x")
-    h = as_numeric_array(h, "h")
-    mode = check_mode(mode)
-    if x.ndim == h.ndim == 0:
-        return x * h
-    check_same_ndim(x, h)
-    axes_list = _normalize_axes(axes, x.ndim)
-    # axes where one input has length 1 need no transform: broadcasting does it
-    axes_list = [a for a in axes_list if x.shape[a] != 1 and h.shape[a] != 1]
-    for a in range(x.ndim):
-        if a not in axes_list and not (x.shape[a] == h.shape[a] or 1 in (x.shape[a], h.shape[a])):
-            raise ValueError(
-                f"x and h must have equal lengths (or length 1) along axes not convolved; "
-                f"got x.shape={x.shape} and h.shape={h.shape} (axis {a})"
-            )
-    shape_x = x.shape
-    if valid_swap_needed(mode, x.shape, h.shape, axes=axes_list):
-        x, h = h, x
-    full = _fft_full(x, h, axes_list)
-    if mode == "full":
-        return full
-    if mode == "same":
-        target = shape_x
-    else:  # valid
-        target = tuple(
-            x.shape[a] - h.shape[a] + 1 if a in axes_list else full.shape[a] for a in range(full.ndim)
-        )
-    starts = [(current - wanted) // 2 for current, wanted in zip(full.shape, target)]
-    return full[tuple(slice(s, s + t) for s, t in zip(starts, target))].copy()

@@ -2,8 +2,9 @@
 
 One home for what ``conv*`` and ``*_pool2d`` both need: checking the layout of
 the data array (batched or not), and the dtype rule (float32 stays float32,
-float64 stays float64, integers and bools are computed in float64, float16 is
-computed in float32 and given back as float16).
+float64 stays float64, integers and bools are computed in float64 and given
+back as float64, float16 is computed in float32 and given back as float16; the
+compute dtype is :func:`convlib._dtypes.compute_dtype`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from convlib._dtypes import compute_dtype
 from convlib._validation import as_numeric_array
 
 __all__ = ["layout_names", "as_layer_input", "compute_dtypes", "add_batch_axis", "pad_spatial"]
@@ -90,11 +92,8 @@ def compute_dtypes(*arrays: np.ndarray | None) -> tuple[np.dtype, np.dtype]:
     (dtype('float32'), dtype('float16'))
     """
     dtype = np.result_type(*(a.dtype for a in arrays if a is not None))
-    if dtype.kind in "biu":
-        return np.dtype(np.float64), np.dtype(np.float64)
-    if dtype == np.float16:
-        return np.dtype(np.float32), dtype
-    return dtype, dtype
+    work = compute_dtype(dtype)  # convlib's one compute-dtype rule (convlib._dtypes)
+    return work, (work if dtype.kind in "biu" else dtype)
 
 
 def add_batch_axis(x: np.ndarray, spatial_ndim: int) -> tuple[np.ndarray, bool]:

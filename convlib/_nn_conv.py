@@ -15,17 +15,17 @@ two-dimensional ones with a unit height.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from convlib._dtypes import torch_compute_dtype
 from convlib._nn_common import add_batch_axis, as_layer_input, compute_dtypes
-from convlib._shapes import _as_int, conv_output_size, conv_transpose_output_size
-from convlib._threads import num_threads
-from convlib._validation import as_int_tuple, as_numeric_array, check_device
+from convlib._shapes import conv_output_size, conv_transpose_output_size
+from convlib._threads import num_threads, thread_pool
+from convlib._validation import as_int, as_int_tuple, as_numeric_array, check_device
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -66,14 +66,6 @@ def _parallel_workers() -> int:
 def _single_threaded_blas() -> Any:
     """Context manager: the BLAS behind NumPy runs on one thread inside (process-wide)."""
     return _blas_controller().limit(limits=1, user_api="blas")
-
-
-@functools.lru_cache(maxsize=1)
-def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """The tile threads, created on first use and kept."""
-    return concurrent.futures.ThreadPoolExecutor(max_workers=_parallel_workers(),
-                                                 thread_name_prefix="convlib")
-
 
 
 # --------------------------------------------------------------------------- arguments
@@ -140,7 +132,7 @@ def _parse(
         )
     if bias is not None:
         bias = as_numeric_array(bias, "bias")
-    groups = _as_int(groups, "groups", minimum=1)
+    groups = as_int(groups, "groups", minimum=1)
     stride = as_int_tuple(stride, "stride", length=spatial_ndim, minimum=1)
     dilation = as_int_tuple(dilation, "dilation", length=spatial_ndim, minimum=1)
     if transposed:
@@ -303,7 +295,7 @@ def _conv2d_numpy(args: _ConvArgs) -> np.ndarray:
         return out
     shares = [tiles[i * len(tiles) // workers:(i + 1) * len(tiles) // workers] for i in range(workers)]
     with _single_threaded_blas():
-        list(_thread_pool().map(run, shares))  # list(): re-raise a worker's exception
+        list(thread_pool(workers).map(run, shares))  # list(): re-raise a worker's exception
     return out
 
 
@@ -343,11 +335,10 @@ def _run_torch(args: _ConvArgs, device: Any, *, transposed: bool, spatial_ndim: 
     torch_device = resolve_device(device)
     axes = slice(2 - spatial_ndim, None)  # the 1-D case: drop the unit height again
     stride, dilation, pads = args.stride[axes], args.dilation[axes], args.pads[axes]
+    work = torch_compute_dtype(args.compute_dtype)  # torch has no long double
     with tf32_disabled(), torch.no_grad():
-        x, weight = (to_tensor(a, torch_device, dtype=args.compute_dtype)
-                     for a in (args.x, args.weight))
-        bias = None if args.bias is None else to_tensor(args.bias, torch_device,
-                                                        dtype=args.compute_dtype)
+        x, weight = (to_tensor(a, torch_device, dtype=work) for a in (args.x, args.weight))
+        bias = None if args.bias is None else to_tensor(args.bias, torch_device, dtype=work)
         if spatial_ndim == 1:
             x, weight = x[:, :, 0, :], weight[:, :, 0, :]
         padding = tuple(before for before, _ in pads)

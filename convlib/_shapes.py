@@ -1,29 +1,15 @@
 """Shape arithmetic: the one home of the output-size formulas.
 
-Every function in convlib that needs an output length calls these two
-functions; nothing else re-derives the formulas.
+Every function in convlib that needs an output length calls these
+functions: :func:`conv_output_size` and :func:`conv_transpose_output_size` for
+the layers of :mod:`torch.nn.functional`, :func:`mode_window` for scipy.signal's
+'full', 'same' and 'valid' modes; nothing else re-derives the formulas.
 """
 from __future__ import annotations
 
-import operator
+from convlib._validation import as_int, check_mode
 
-__all__ = ["conv_output_size", "conv_transpose_output_size"]
-
-
-def _as_int(value: object, name: str, *, minimum: int) -> int:
-    """Return ``value`` as an int, or raise naming ``name`` and the bound."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, got a bool ({value!r})")
-    try:
-        result = operator.index(value)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be an integer, got {type(value).__name__} ({value!r})"
-        ) from None
-    if result < minimum:
-        bound = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{name} must be a {bound} integer, got {result}")
-    return result
+__all__ = ["conv_output_size", "conv_transpose_output_size", "mode_window"]
 
 
 def conv_output_size(
@@ -66,11 +52,11 @@ def conv_output_size(
     >>> conv_output_size(7, 3, dilation=2)            # the kernel spans 5 samples
     3
     """
-    n = _as_int(n, "n", minimum=1)
-    k = _as_int(k, "k", minimum=1)
-    stride = _as_int(stride, "stride", minimum=1)
-    padding = _as_int(padding, "padding", minimum=0)
-    dilation = _as_int(dilation, "dilation", minimum=1)
+    n = as_int(n, "n", minimum=1)
+    k = as_int(k, "k", minimum=1)
+    stride = as_int(stride, "stride", minimum=1)
+    padding = as_int(padding, "padding", minimum=0)
+    dilation = as_int(dilation, "dilation", minimum=1)
     span = dilation * (k - 1) + 1
     padded = n + 2 * padding
     if span > padded:
@@ -127,16 +113,16 @@ def conv_transpose_output_size(
     >>> conv_transpose_output_size(3, 3)              # undoes a 'valid' shrink
     5
     """
-    n = _as_int(n, "n", minimum=1)
-    k = _as_int(k, "k", minimum=1)
-    stride = _as_int(stride, "stride", minimum=1)
-    padding = _as_int(padding, "padding", minimum=0)
-    output_padding = _as_int(output_padding, "output_padding", minimum=0)
-    dilation = _as_int(dilation, "dilation", minimum=1)
+    n = as_int(n, "n", minimum=1)
+    k = as_int(k, "k", minimum=1)
+    stride = as_int(stride, "stride", minimum=1)
+    padding = as_int(padding, "padding", minimum=0)
+    output_padding = as_int(output_padding, "output_padding", minimum=0)
+    dilation = as_int(dilation, "dilation", minimum=1)
     if output_padding >= max(stride, dilation):
         raise ValueError(
             f"output_padding must be smaller than stride or dilation "
-            f"(stride={stride}, dilation={dilation}), got {output_padding}"
+            f"(stride={stride}, dilation={dilation}); got {output_padding}"
         )
     size = (n - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
     if size < 1:
@@ -145,3 +131,45 @@ def conv_transpose_output_size(
             f"too large for n={n}, k={k}, stride={stride}, dilation={dilation}"
         )
     return size
+
+
+def mode_window(
+    shape1: tuple[int, ...], shape2: tuple[int, ...], mode: str
+) -> tuple[tuple[int, int], ...]:
+    """Where each mode's output lies inside the full convolution: ``(start, length)`` per axis.
+
+    This is scipy.signal's rule, the one home of the 'same' centring and the
+    'valid' size in convlib: the full convolution of shapes ``n`` and ``k`` has
+    ``n + k - 1`` samples per axis; ``'same'`` keeps ``n`` of them starting at
+    ``(k - 1) // 2`` (centred on the *first* input, whatever its size), and
+    ``'valid'`` keeps the ``n - k + 1`` that need no zero padding, starting at
+    ``k - 1`` (the caller swaps the operands first if the second is larger).
+
+    Parameters
+    ----------
+    shape1, shape2 : tuple of int
+        Shapes of the input and the kernel.
+    mode : {'full', 'same', 'valid'}
+        The output mode.
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(start, length)`` for every axis, in full-convolution coordinates.
+
+    Examples
+    --------
+    >>> mode_window((5,), (3,), "same")
+    ((1, 5),)
+    >>> mode_window((5, 4), (2, 2), "valid")
+    ((1, 4), (1, 3))
+    >>> mode_window((3,), (5,), "same")    # the kernel is longer: still 3 samples
+    ((2, 3),)
+    """
+    if mode == "full":
+        return tuple((0, n + k - 1) for n, k in zip(shape1, shape2))
+    if mode == "same":
+        return tuple(((k - 1) // 2, n) for n, k in zip(shape1, shape2))
+    if mode == "valid":
+        return tuple((k - 1, n - k + 1) for n, k in zip(shape1, shape2))
+    return mode_window(shape1, shape2, check_mode(mode))

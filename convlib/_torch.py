@@ -9,7 +9,7 @@ module is also the one home of device handling for the rest of convlib
 torch's ``conv1d``/``conv2d``/``conv3d`` compute a cross-correlation, so the
 kernel is flipped first. Integer and bool data are convolved in float64 and
 rounded back (exact while sums stay below 2**53); float16 is computed in
-float32. TF32 (a reduced-precision mode of recent NVIDIA GPUs) is switched off
+float32, long double in float64 (torch has no long double). TF32 (a reduced-precision mode of recent NVIDIA GPUs) is switched off
 during the call, so float32 results on the GPU match the CPU's.
 """
 from __future__ import annotations
@@ -20,9 +20,28 @@ from typing import Any
 
 import numpy as np
 
-from convlib._validation import check_device, mode_window
+from convlib._dtypes import cast_result, torch_compute_dtype
+from convlib._shapes import mode_window
+from convlib._validation import check_device
 
-__all__ = ["resolve_device", "to_tensor", "to_numpy", "tf32_disabled", "convolve_torch"]
+__all__ = ["cuda_available", "resolve_device", "to_tensor", "to_numpy", "tf32_disabled", "convolve_torch"]
+
+
+def cuda_available() -> bool:
+    """Whether torch is installed and sees a CUDA device (False without torch).
+
+    The one place convlib asks; torch is imported only by this call.
+
+    Examples
+    --------
+    >>> isinstance(cuda_available(), bool)
+    True
+    """
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
 
 
 def resolve_device(device: Any = None) -> Any:
@@ -72,7 +91,7 @@ def resolve_device(device: Any = None) -> Any:
     else:
         resolved = device
     if resolved.type == "cuda":
-        if not torch.cuda.is_available():
+        if not cuda_available():
             raise ValueError(
                 f"device={str(resolved)!r} was requested but CUDA is not available on this machine "
                 "(torch.cuda.is_available() is False); use device=None or 'cpu'"
@@ -160,15 +179,6 @@ def tf32_disabled() -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
-def _compute_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype torch computes in for a result of ``dtype``."""
-    if dtype.kind in "iub":
-        return np.dtype(np.float64)
-    if dtype == np.float16:
-        return np.dtype(np.float32)
-    return dtype
-
-
 def convolve_torch(x: np.ndarray, h: np.ndarray, mode: str, *, device: Any = None) -> np.ndarray:
     """1-, 2- or 3-D convolution with ``torch.nn.functional.conv{1,2,3}d`` on ``device``.
 
@@ -209,7 +219,7 @@ def convolve_torch(x: np.ndarray, h: np.ndarray, mode: str, *, device: Any = Non
         raise ValueError(f"method='torch' supports 1-, 2- and 3-D arrays; got x.ndim={x.ndim}")
     resolved = resolve_device(device)
     dtype = np.result_type(x, h)
-    work = _compute_dtype(dtype)
+    work = torch_compute_dtype(dtype)
     window = mode_window(x.shape, h.shape, mode)
     # conv{d}d computes a 'valid' cross-correlation: pad x so that its valid part is the window
     padding = []
@@ -224,7 +234,4 @@ def convolve_torch(x: np.ndarray, h: np.ndarray, mode: str, *, device: Any = Non
         if any(padding):
             signal = F.pad(signal, padding)
         result = to_numpy(conv(signal, kernel)[0, 0])
-    if dtype.kind in "iub":
-        rounded = np.rint(result)
-        return rounded > 0 if dtype.kind == "b" else rounded.astype(np.int64).astype(dtype)
-    return result.astype(dtype, copy=False)
+    return cast_result(result, dtype)

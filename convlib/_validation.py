@@ -12,30 +12,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+import operator
 
-from convlib._shapes import _as_int
+import numpy as np
 
 __all__ = [
     "MODES",
-    "METHODS",
     "BOUNDARIES",
+    "PAD_MODES",
+    "choice",
     "check_mode",
-    "check_method",
     "check_boundary",
+    "pad_mode",
     "check_device",
+    "as_int",
     "as_numeric_array",
     "check_same_ndim",
     "valid_swap_needed",
     "as_int_tuple",
-    "mode_window",
 ]
 
 #: Output sizes understood by the scipy.signal-style functions.
 MODES = ("full", "same", "valid")
-
-#: Algorithms understood by :func:`convlib.convolve` and :func:`convlib.correlate`.
-METHODS = ("auto", "direct", "vectorized", "fft", "torch")
 
 #: Boundary names accepted by ``convolve2d`` (scipy's aliases included) -> canonical name.
 BOUNDARIES = {
@@ -46,12 +44,25 @@ BOUNDARIES = {
     "symmetric": "symm",
 }
 
+#: Canonical boundary name -> the ``numpy.pad`` mode that extends an array the same way.
+PAD_MODES = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
+
 # dtype kinds convlib computes with: bool, signed/unsigned integer, float, complex
 _NUMERIC_KINDS = "buifc"
 
 
-def _choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise naming ``name``."""
+def choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of the strings ``choices``, else raise naming ``name``.
+
+    Examples
+    --------
+    >>> choice("fft", "method", ("direct", "fft"))
+    'fft'
+    >>> choice("gpu", "method", ("direct", "fft"))
+    Traceback (most recent call last):
+    ...
+    ValueError: method must be one of 'direct', 'fft'; got 'gpu'
+    """
     if isinstance(value, str) and value in choices:
         return value
     options = ", ".join(repr(c) for c in choices)
@@ -89,39 +100,7 @@ def check_mode(mode: Any) -> str:
     ...
     ValueError: mode must be one of 'full', 'same', 'valid'; got 'circular'
     """
-    return _choice(mode, "mode", MODES)
-
-
-def check_method(method: Any) -> str:
-    """Return ``method`` if it names one of convlib's convolution algorithms.
-
-    Parameters
-    ----------
-    method : str
-        One of ``'auto'``, ``'direct'``, ``'vectorized'``, ``'fft'``, ``'torch'``.
-
-    Returns
-    -------
-    str
-        ``method`` unchanged.
-
-    Raises
-    ------
-    ValueError
-        If ``method`` is not one of the known algorithms.
-    TypeError
-        If ``method`` is not a string.
-
-    Examples
-    --------
-    >>> check_method("fft")
-    'fft'
-    >>> check_method("winograd")
-    Traceback (most recent call last):
-    ...
-    ValueError: method must be one of 'auto', 'direct', 'vectorized', 'fft', 'torch'; got 'winograd'
-    """
-    return _choice(method, "method", METHODS)
+    return choice(mode, "mode", MODES)
 
 
 def check_boundary(boundary: Any) -> str:
@@ -156,7 +135,89 @@ def check_boundary(boundary: Any) -> str:
     ...
     ValueError: boundary must be one of 'fill', 'wrap', 'circular', 'symm', 'symmetric'; got 'reflect'
     """
-    return BOUNDARIES[_choice(boundary, "boundary", tuple(BOUNDARIES))]
+    return BOUNDARIES[choice(boundary, "boundary", tuple(BOUNDARIES))]
+
+
+def pad_mode(boundary: Any) -> str:
+    """The ``numpy.pad`` mode that extends an array like ``convolve2d``'s ``boundary`` rule.
+
+    The one home of this correspondence: ``'fill'`` is ``'constant'`` (with
+    the fill value), ``'wrap'`` is ``'wrap'``, ``'symm'`` (the edge sample
+    repeated in the mirror image) is ``'symmetric'``, not ``'reflect'``.
+
+    Parameters
+    ----------
+    boundary : str
+        A boundary rule or one of scipy's aliases (see :func:`check_boundary`).
+
+    Returns
+    -------
+    str
+        ``'constant'``, ``'wrap'`` or ``'symmetric'``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`check_boundary`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pad_mode("symm")
+    'symmetric'
+    >>> np.pad([1, 2, 3], 2, mode=pad_mode("circular"))
+    array([2, 3, 1, 2, 3, 1, 2])
+    """
+    return PAD_MODES[check_boundary(boundary)]
+
+
+def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise naming ``name`` (the one integer check of convlib).
+
+    Parameters
+    ----------
+    value : int-like
+        Anything ``operator.index`` accepts (Python and NumPy integers); bools
+        are refused.
+    name : str
+        The argument's name, for messages.
+    minimum : int, optional
+        Smallest accepted value: 1 for "positive", 0 for "non-negative".
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (or is a bool).
+    ValueError
+        If ``value`` is below ``minimum``.
+
+    Examples
+    --------
+    >>> as_int(3, "n", minimum=1)
+    3
+    >>> as_int(0, "n", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be a positive integer; got 0
+    >>> as_int(2.5, "n")
+    Traceback (most recent call last):
+    ...
+    TypeError: n must be an integer; got float (2.5)
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer; got a bool ({value!r})")
+    try:
+        result = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} ({value!r})") from None
+    if minimum is not None and result < minimum:
+        bound = {1: "a positive integer", 0: "a non-negative integer"}.get(minimum, f"an integer >= {minimum}")
+        raise ValueError(f"{name} must be {bound}; got {result}")
+    return result
 
 
 def check_device(device: Any) -> Any:
@@ -402,46 +463,4 @@ def as_int_tuple(value: Any, name: str, *, length: int, minimum: int = 0) -> tup
             )
     else:
         values = (value,) * length
-    return tuple(_as_int(v, name, minimum=minimum) for v in values)
-
-
-def mode_window(
-    shape1: tuple[int, ...], shape2: tuple[int, ...], mode: str
-) -> tuple[tuple[int, int], ...]:
-    """Where each mode's output lies inside the full convolution: ``(start, length)`` per axis.
-
-    This is scipy.signal's rule, the one home of the 'same' centring and the
-    'valid' size in convlib: the full convolution of shapes ``n`` and ``k`` has
-    ``n + k - 1`` samples per axis; ``'same'`` keeps ``n`` of them starting at
-    ``(k - 1) // 2`` (centred on the *first* input, whatever its size), and
-    ``'valid'`` keeps the ``n - k + 1`` that need no zero padding, starting at
-    ``k - 1`` (the caller swaps the operands first if the second is larger).
-
-    Parameters
-    ----------
-    shape1, shape2 : tuple of int
-        Shapes of the input and the kernel.
-    mode : {'full', 'same', 'valid'}
-        The output mode.
-
-    Returns
-    -------
-    tuple of (int, int)
-        ``(start, length)`` for every axis, in full-convolution coordinates.
-
-    Examples
-    --------
-    >>> mode_window((5,), (3,), "same")
-    ((1, 5),)
-    >>> mode_window((5, 4), (2, 2), "valid")
-    ((1, 4), (1, 3))
-    >>> mode_window((3,), (5,), "same")    # the kernel is longer: still 3 samples
-    ((2, 3),)
-    """
-    if mode == "full":
-        return tuple((0, n + k - 1) for n, k in zip(shape1, shape2))
-    if mode == "same":
-        return tuple(((k - 1) // 2, n) for n, k in zip(shape1, shape2))
-    if mode == "valid":
-        return tuple((k - 1, n - k + 1) for n, k in zip(shape1, shape2))
-    return mode_window(shape1, shape2, check_mode(mode))
+    return tuple(as_int(v, name, minimum=minimum) for v in values)

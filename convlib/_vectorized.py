@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from convlib._validation import mode_window
+from convlib._dtypes import accumulation_dtype
+from convlib._shapes import mode_window
 
 __all__ = ["convolve_vectorized", "BLOCK_ELEMENTS"]
 
@@ -38,7 +39,8 @@ def convolve_vectorized(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray:
     Returns
     -------
     ndarray
-        The convolution, dtype ``np.result_type(x, h)`` (integers stay exact).
+        The convolution, dtype ``np.result_type(x, h)`` (integers stay exact;
+        float16 is added up in float32 and rounded once).
 
     Examples
     --------
@@ -50,6 +52,7 @@ def convolve_vectorized(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray:
            [1., 2.]])
     """
     dtype = np.result_type(x, h)
+    acc_dtype = accumulation_dtype(dtype)  # float16 is added up in float32
     window = mode_window(x.shape, h.shape, mode)
     # Pad x so that output t (full coordinates) is the dot product of the flipped kernel with
     # padded[t - start + ...] : the window needs k - 1 - start zeros before and enough after.
@@ -59,14 +62,14 @@ def convolve_vectorized(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray:
         after = length + k - 1 - n - before
         pad.append((before, after))
     padded = np.pad(x.astype(dtype, copy=False), pad) if any(p != (0, 0) for p in pad) else x.astype(dtype, copy=False)
-    flipped = h[(slice(None, None, -1),) * h.ndim].astype(dtype, copy=False).reshape(-1)
+    flipped = h[(slice(None, None, -1),) * h.ndim].astype(acc_dtype, copy=False).reshape(-1)
     windows = sliding_window_view(padded, h.shape)  # shape: output shape + kernel shape
     out_shape = windows.shape[: x.ndim]
     out = np.empty(out_shape, dtype=dtype)
     rows_per_block = max(1, BLOCK_ELEMENTS // max(1, h.size * int(np.prod(out_shape[1:]))))
     rows_per_block = min(rows_per_block, out_shape[0])
     # one im2col buffer, reused by every block (fresh large arrays cost page faults)
-    buffer = np.empty((rows_per_block, *windows.shape[1:]), dtype=dtype)
+    buffer = np.empty((rows_per_block, *windows.shape[1:]), dtype=acc_dtype)
     for first in range(0, out_shape[0], rows_per_block):
         block = windows[first : first + rows_per_block]
         columns = buffer[: block.shape[0]]

@@ -19,24 +19,21 @@ array([[ 0.,  1.,  0.],
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
+
+from convlib._validation import as_int
 
 __all__ = ["box", "gaussian", "sobel", "sharpen", "laplacian", "exponential_response"]
 
 
 def _size(size: object, name: str = "size") -> int:
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(size).__name__} ({size!r})")
-    if size < 1:
-        raise ValueError(f"{name} must be a positive integer, got {size}")
-    return int(size)
+    return as_int(size, name, minimum=1)
 
 
 def _ndim(ndim: object) -> int:
     if ndim not in (1, 2) or isinstance(ndim, bool):
-        raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
+        raise ValueError(f"ndim must be 1 or 2; got {ndim!r}")
     return int(ndim)
 
 
@@ -102,7 +99,7 @@ def gaussian(size: int, *, sigma: float | None = None, ndim: int = 1) -> np.ndar
     if sigma is None:
         sigma = size / 6.0
     if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+        raise ValueError(f"sigma must be positive; got {sigma}")
     offsets = np.arange(size) - (size - 1) / 2.0
     taps = np.exp(-0.5 * (offsets / sigma) ** 2)
     taps /= taps.sum()
@@ -136,7 +133,7 @@ def sobel(direction: str = "x") -> np.ndarray:
     True
     """
     if direction not in ("x", "y"):
-        raise ValueError(f"direction must be 'x' or 'y', got {direction!r}")
+        raise ValueError(f"direction must be 'x' or 'y'; got {direction!r}")
     kernel = np.outer([1.0, 2.0, 1.0], [1.0, 0.0, -1.0])
     return kernel if direction == "x" else kernel.T.copy()
 
@@ -209,8 +206,8 @@ def exponential_response(
     array([0.        , 2.        , 0.73575888])
     """
     if not time_constant > 0:
-        raise ValueError(f"time_constant must be positive, got {time_constant}")
+        raise ValueError(f"time_constant must be positive; got {time_constant}")
     times = np.asarray(t, dtype=float)
     if times.ndim > 1:
-        raise ValueError(f"t must be a scalar or a 1-D array of times, got shape {times.shape}")
+        raise ValueError(f"t must be a scalar or a 1-D array of times; got shape {times.shape}")
     return np.where(times >= 0, amplitude * np.exp(-np.clip(times, 0, None) / time_constant), 0.0)

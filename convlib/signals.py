@@ -19,6 +19,8 @@ import numbers
 
 import numpy as np
 
+from convlib._validation import as_int
+
 __all__ = [
     "impulse",
     "step",
@@ -45,25 +47,20 @@ WORKED_EXAMPLES: dict[str, tuple[tuple[float, ...], tuple[float, ...], str]] = {
 
 
 def _length(n: object, name: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(n).__name__} ({n!r})")
-    if n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n}")
-    return int(n)
+    return as_int(n, name, minimum=1)
 
 
 def _index(index: object, n: int) -> int:
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-        raise TypeError(f"index must be an integer, got {type(index).__name__} ({index!r})")
+    index = as_int(index, "index")
     if not -n <= index < n:
-        raise ValueError(f"index must lie in [-{n}, {n}) for a signal of length n={n}, got {index}")
+        raise ValueError(f"index must lie in [-{n}, {n}) for a signal of length n={n}; got {index}")
     return int(index) % n
 
 
 def _times(t: object) -> np.ndarray:
     times = np.asarray(t, dtype=float)
     if times.ndim > 1:
-        raise ValueError(f"t must be a scalar or a 1-D array of times, got shape {times.shape}")
+        raise ValueError(f"t must be a scalar or a 1-D array of times; got shape {times.shape}")
     return times
 
 
@@ -186,7 +183,7 @@ def chirp(t: np.ndarray, *, f0: float, f1: float, t1: float | None = None) -> np
             raise ValueError("t1 must be given when t has no positive time")
         t1 = float(np.max(times))
     if t1 <= 0:
-        raise ValueError(f"t1 must be positive, got {t1}")
+        raise ValueError(f"t1 must be positive; got {t1}")
     rate = (f1 - f0) / t1
     return np.cos(2 * np.pi * (f0 * times + 0.5 * rate * times**2))
 
@@ -221,12 +218,12 @@ def noise(
     """
     n = _length(n)
     if scale < 0:
-        raise ValueError(f"scale must be non-negative, got {scale}")
+        raise ValueError(f"scale must be non-negative; got {scale}")
     if isinstance(rng, (numbers.Integral, np.integer)) and not isinstance(rng, bool):
         rng = np.random.default_rng(int(rng))
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
-            f"rng must be a numpy.random.Generator or an integer seed, got {type(rng).__name__}"
+            f"rng must be a numpy.random.Generator or an integer seed; got {type(rng).__name__}"
         )
     return rng.normal(0.0, scale, size=n)
 
@@ -259,7 +256,7 @@ def rectangular_pulse(
     array([0., 1., 1., 0.])
     """
     if not start < stop:
-        raise ValueError(f"start must be smaller than stop, got start={start}, stop={stop}")
+        raise ValueError(f"start must be smaller than stop; got start={start}, stop={stop}")
     times = _times(t)
     return np.where((times >= start) & (times < stop), float(amplitude), 0.0)
 
@@ -341,7 +338,7 @@ def worked_example(name: str) -> tuple[np.ndarray, np.ndarray]:
     (array([1., 2., 3., 4., 5.]), array([2., 1.]))
     """
     if name not in WORKED_EXAMPLES:
-        raise ValueError(f"name must be one of {sorted(WORKED_EXAMPLES)}, got {name!r}")
+        raise ValueError(f"name must be one of {sorted(WORKED_EXAMPLES)}; got {name!r}")
     x, h, _ = WORKED_EXAMPLES[name]
     return np.array(x, dtype=float), np.array(h, dtype=float)
 
@@ -393,9 +390,9 @@ def eeg(channel: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
     n_samples, n_channels = 800, 4
     if isinstance(channel, bool) or not isinstance(channel, numbers.Integral):
-        raise TypeError(f"channel must be an integer, got {type(channel).__name__}")
+        raise TypeError(f"channel must be an integer; got {type(channel).__name__}")
     if not 0 <= channel < n_channels:
-        raise ValueError(f"channel must be in 0..{n_channels - 1}, got {channel}")
+        raise ValueError(f"channel must be in 0..{n_channels - 1}; got {channel}")
     with cbook.get_sample_data("eeg.dat") as file:
         data = np.fromfile(file, dtype=float).reshape(n_samples, n_channels)
     t = 10.0 * np.arange(n_samples) / n_samples

@@ -9,14 +9,15 @@ import math
 import time
 from typing import Callable, Mapping
 
+from convlib._validation import as_int
+
 __all__ = ["best_time", "best_times"]
 
 
 def _check(repeat: int, budget: float) -> None:
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
+    as_int(repeat, "repeat", minimum=1)
     if not budget > 0:
-        raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
+        raise ValueError(f"budget must be a positive number of seconds; got {budget!r}")
 
 
 def best_times(

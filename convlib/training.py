@@ -13,10 +13,11 @@ Examples
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from convlib._validation import as_int
 
 __all__ = ["DigitsSplit", "load_digits_split", "make_digits_cnn", "train_classifier",
            "predict", "accuracy", "feature_maps"]
@@ -45,12 +46,6 @@ class DigitsSplit(NamedTuple):
     test_labels: np.ndarray
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def load_digits_split(*, test_fraction: float = 0.25, seed: int = 0) -> DigitsSplit:
     """Scikit-learn's handwritten digits as image tensors, split into train and test sets.
 
@@ -77,7 +72,7 @@ def load_digits_split(*, test_fraction: float = 0.25, seed: int = 0) -> DigitsSp
     from sklearn.model_selection import train_test_split
 
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction!r}")
+        raise ValueError(f"test_fraction must be strictly between 0 and 1; got {test_fraction!r}")
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32)[:, np.newaxis]
     labels = digits.target.astype(np.int64)
@@ -119,9 +114,9 @@ def make_digits_cnn(*, channels: tuple[int, int] = (8, 16), n_classes: int = 10,
     from torch import nn
 
     if not isinstance(channels, (tuple, list)) or len(channels) != 2:
-        raise ValueError(f"channels must be a pair of positive integers, got {channels!r}")
-    first, second = (_positive_int(c, "channels") for c in channels)
-    n_classes = _positive_int(n_classes, "n_classes")
+        raise ValueError(f"channels must be a pair of positive integers; got {channels!r}")
+    first, second = (as_int(c, "channels", minimum=1) for c in channels)
+    n_classes = as_int(n_classes, "n_classes", minimum=1)
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     try:
@@ -184,13 +179,13 @@ def train_classifier(
     labels = np.asarray(labels)
     if images.ndim < 2 or labels.shape != (images.shape[0],):
         raise ValueError(
-            f"labels must be an ndarray of shape (n,) matching images of shape (n, ...), "
+            f"labels must be an ndarray of shape (n,) matching images of shape (n, ...); "
             f"got images {images.shape} and labels {labels.shape}"
         )
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
+    epochs = as_int(epochs, "epochs", minimum=1)
+    batch_size = as_int(batch_size, "batch_size", minimum=1)
     if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+        raise ValueError(f"learning_rate must be positive; got {learning_rate!r}")
     inputs = torch.from_numpy(images)
     targets = torch.from_numpy(labels.astype(np.int64))
     generator = torch.Generator().manual_seed(seed)
@@ -267,7 +262,7 @@ def accuracy(model: Any, images: np.ndarray, labels: np.ndarray) -> float:
     """
     labels = np.asarray(labels)
     if labels.shape != (len(images),):
-        raise ValueError(f"labels must have shape ({len(images)},), got {labels.shape}")
+        raise ValueError(f"labels must have shape ({len(images)},); got {labels.shape}")
     return float(np.mean(predict(model, images) == labels))
 
 
@@ -297,7 +292,7 @@ def feature_maps(model: Any, image: np.ndarray) -> list[np.ndarray]:
 
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3:
-        raise ValueError(f"image must be an ndarray of shape (channels, rows, cols), got {image.shape}")
+        raise ValueError(f"image must be an ndarray of shape (channels, rows, cols); got {image.shape}")
     layers = list(model)
     maps = []
     model.eval()

@@ -42,6 +42,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from convlib._validation import as_int
+
 __all__ = ["Param", "explore", "StaticExplorer", "time_redraw", "render_png", "is_static"]
 
 _MISSING = object()
@@ -522,8 +524,7 @@ def time_redraw(
     >>> time_redraw(draw, n=[3, 10], repeat=2) > 0
     True
     """
-    if isinstance(repeat, bool) or not isinstance(repeat, numbers.Integral) or repeat < 1:
-        raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
+    as_int(repeat, "repeat", minimum=1)
     resolved = _as_params(params)
     values = {name: p.default for name, p in resolved.items()}
     render_png(draw(**values), dpi=dpi, compress_level=_LIVE_COMPRESSION)

@@ -1,4 +1,4 @@
-"""convlib._fft: fftconvolve against scipy.signal.fftconvolve, fast lengths, overlap-add."""
+"""convlib._fft (the FFT engine) and the public fftconvolve built on it: against scipy.signal.fftconvolve, fast lengths, overlap-add."""
 import itertools
 import os
 
@@ -80,11 +80,10 @@ def test_fftconvolve_axes_broadcasting_matches_scipy(x_shape, h_shape, axes, mod
 @pytest.mark.parametrize("call,exception,words", [
     (lambda: fftconvolve(np.ones((2, 3)), np.ones((2, 2)), axes=[]), ValueError, "axes must not be empty"),
     (lambda: fftconvolve(np.ones((2, 3)), np.ones((3, 2)), axes=1), ValueError, "equal lengths"),
-    (lambda: fftconvolve(np.ones((2, 3)), np.ones((2, 2)), axes=2), ValueError, "out of range"),
+    (lambda: fftconvolve(np.ones((2, 3)), np.ones((2, 2)), axes=2), ValueError, r"axes entries must lie in \[-2, 2\)"),
     (lambda: fftconvolve(np.ones((2, 3)), np.ones((2, 2)), axes=[1, -1]), ValueError, "repeat"),
-    (lambda: fftconvolve(np.ones((2, 3)), np.ones((2, 2)), axes=[1.0]), TypeError, "axes must be integers"),
+    (lambda: fftconvolve(np.ones((2, 3)), np.ones((2, 2)), axes=[1.0]), ValueError, "axes must be an int or a sequence of ints"),
     (lambda: fftconvolve(np.ones(3), np.ones((2, 2))), ValueError, "same number of dimensions"),
-    (lambda: fftconvolve(np.ones(3), np.ones(0)), ValueError, "h must not be empty"),
     (lambda: fftconvolve(np.ones(3), ["a"]), TypeError, "h must hold numbers"),
     (lambda: fftconvolve(np.ones(3), np.ones(2), "circular"), ValueError, "mode"),
     (lambda: fftconvolve(np.ones((3, 5)), np.ones((5, 3)), "valid"), ValueError, "valid"),
@@ -170,8 +169,8 @@ def test_threads_are_used_only_for_large_problems(monkeypatch):
 
 
 def test_overlap_add_refuses_a_bad_thread_count():
-    for bad in [0, -2, 1.5, True]:
-        with pytest.raises(ValueError, match="threads"):
+    for bad, error in [(0, ValueError), (-2, ValueError), (1.5, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="threads must be"):
             overlap_add(np.ones(10), np.ones(3), threads=bad)
 
 

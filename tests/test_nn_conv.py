@@ -137,6 +137,22 @@ def test_conv2d_tiling_into_batch_chunks_and_row_blocks_gives_the_same_result(mo
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("threads", ["one thread", "tile threads"])
+@pytest.mark.parametrize("chunk_bytes", [1, 2000, 1 << 20])
+def test_depthwise_tiles_match_torch(monkeypatch, threads, chunk_bytes):
+    # depthwise layers (one input channel per group, two output channels each): tiles of one
+    # output row, several rows or whole samples, run in turn or on the thread pool
+    monkeypatch.setattr(_nn_conv, "_COLUMNS_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(_nn_conv, "_PARALLEL_MIN_BYTES", 0 if threads == "tile threads" else 1 << 40)
+    rng = np.random.default_rng(4)
+    x = random_array(rng, (3, 5, 13, 12), np.float64)
+    weight = random_array(rng, (10, 1, 3, 4), np.float64)
+    bias = random_array(rng, (10,), np.float64)
+    kwargs = dict(stride=(1, 2), padding=(2, 1), dilation=(2, 1), groups=5)
+    got = conv2d(x, weight, bias, **kwargs)
+    np.testing.assert_allclose(got, torch_oracle(F.conv2d, x, weight, bias, **kwargs), rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_tile_plan_gives_every_core_work_and_respects_the_buffer_size(monkeypatch):
     monkeypatch.setattr(_nn_conv, "_COLUMNS_CHUNK_BYTES", 1000)
     monkeypatch.setattr(_nn_conv, "_PARALLEL_MIN_BYTES", 0)

@@ -23,10 +23,12 @@ def test_process_time_clock_counts_cpu_not_sleep():
     assert t < 0.015
 
 
-@pytest.mark.parametrize("kwargs,name", [({"repeat": 0}, "repeat"), ({"repeat": 1.5}, "repeat"),
-                                         ({"budget": 0}, "budget")])
-def test_bad_arguments_name_the_argument(kwargs, name):
-    with pytest.raises(ValueError, match=name):
+@pytest.mark.parametrize("kwargs,error,words", [
+    ({"repeat": 0}, ValueError, "repeat must be a positive integer; got 0"),
+    ({"repeat": 1.5}, TypeError, r"repeat must be an integer; got float \(1.5\)"),
+    ({"budget": 0}, ValueError, "budget")])
+def test_bad_arguments_name_the_argument(kwargs, error, words):
+    with pytest.raises(error, match=words):
         best_time(lambda: None, **kwargs)
 
 

@@ -2,18 +2,17 @@
 import numpy as np
 import pytest
 
+from convlib._convolve import METHODS, check_method
+from convlib._shapes import mode_window
 from convlib._validation import (
     BOUNDARIES,
-    METHODS,
     MODES,
     as_int_tuple,
     as_numeric_array,
     check_boundary,
     check_device,
-    check_method,
     check_mode,
     check_same_ndim,
-    mode_window,
     valid_swap_needed,
 )
 
@@ -129,7 +128,7 @@ def test_mode_window_cuts_numpy_full_convolution_like_scipy(n, k, mode):
 def test_int_tuples_expand_scalars_and_check_each_entry():
     assert as_int_tuple(np.int64(3), "stride", length=3, minimum=1) == (3, 3, 3)
     assert as_int_tuple([0, 2], "padding", length=2) == (0, 2)
-    with pytest.raises(ValueError, match="stride must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="stride must be a positive integer; got 0"):
         as_int_tuple((1, 0), "stride", length=2, minimum=1)
     with pytest.raises(TypeError, match="padding must be an integer"):
         as_int_tuple(1.5, "padding", length=2)

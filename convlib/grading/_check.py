@@ -20,12 +20,7 @@ from ._values import on_device, to_plain
 from .spec import load_assignment
 
 
-def _cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+from convlib._torch import cuda_available as _cuda_available  # the one CUDA check
 
 
 def _code_paths(func: Callable[..., Any]) -> list[str]:

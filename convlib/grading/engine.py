@@ -502,8 +502,6 @@ def _cuda_available() -> bool:
     forced = os.environ.get(CUDA_VARIABLE)
     if forced in ("0", "1"):
         return forced == "1"
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+    from convlib._torch import cuda_available  # the one CUDA check of convlib
+
+    return cuda_available()

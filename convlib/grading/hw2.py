@@ -17,7 +17,7 @@ from .spec import Assignment, Case, FunctionSpec, Mistake
 
 __all__ = ["ASSIGNMENT"]
 
-_PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
+from convlib._validation import PAD_MODES as _PAD_MODE  # the one boundary -> np.pad map
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle
 __all__ = ["show_image", "show_kernel", "show_image_grid", "show_padding"]
 
 # scipy.signal.convolve2d boundary name -> numpy.pad mode
-_BOUNDARY_TO_PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
+from convlib._validation import as_int, pad_mode
 
 
 def _as_image(image: Any, name: str) -> np.ndarray:
@@ -292,13 +292,8 @@ def show_padding(
     array = _as_image(image, "image")
     if array.ndim != 2:
         raise ValueError(f"image must be an ndarray of shape (rows, cols), got shape {array.shape}")
-    if boundary not in _BOUNDARY_TO_PAD_MODE:
-        raise ValueError(
-            f"boundary must be one of {sorted(_BOUNDARY_TO_PAD_MODE)}, got {boundary!r}"
-        )
-    if isinstance(pad_width, bool) or not isinstance(pad_width, (int, np.integer)) or pad_width < 0:
-        raise ValueError(f"pad_width must be a non-negative integer, got {pad_width!r}")
-    mode = _BOUNDARY_TO_PAD_MODE[boundary]
+    mode = pad_mode(boundary)
+    pad_width = as_int(pad_width, "pad_width", minimum=0)
     options = {"constant_values": fillvalue} if mode == "constant" else {}
     extended = np.pad(array.astype(float), int(pad_width), mode=mode, **options)
     ax = _new_axes(ax, (4, 4))
