@@ -113,9 +113,15 @@ def reader(base_url, tmp_path_factory):
     path = tmp_path_factory.mktemp("reader") / "venv"
     venv.EnvBuilder(with_pip=True).create(path)
     python = path / "bin" / "python"
+    # pip takes no extras in a constraint: `name[extra]==1.2` constrains `name==1.2`
+    constraints = path.parent / "constraints.txt"
+    constraints.write_text(
+        re.sub(r"^([A-Za-z0-9_.-]+)\[[^\]]*\]", r"\1",
+               (ROOT / "requirements.txt").read_text(), flags=re.M)
+    )
     result = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-c", str(ROOT / "requirements.txt"), "-r", base_url + "wheels/requirements.txt"],
+         "-c", str(constraints), "-r", base_url + "wheels/requirements.txt"],
         capture_output=True, text=True, env=_clean_env(), cwd=path,
     )
     assert result.returncode == 0, f"pip install -r <site>/wheels/requirements.txt failed:\n{result.stderr[-4000:]}"

@@ -72,12 +72,17 @@ def _figures(chapter: str) -> tuple[int, int]:
 
     cache = get_cache(ROOT / "_build" / ".jupyter_cache")
     record = cache.match_cache_notebook(jupytext.read(ROOT / "book" / f"{chapter}.md"))
-    figures = interactive = 0
+    # a glued figure (myst_nb's glue) shows where a {glue:figure} directive places it,
+    # not in the cell that computed it
+    source = (ROOT / "book" / f"{chapter}.md").read_text()
+    figures, interactive = source.count("```{glue:figure}"), 0
     for cell in cache.get_cache_bundle(record.pk).nb.cells:
         if {"remove-output", "remove-cell"} & set(cell.get("metadata", {}).get("tags", [])):
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
+            if "scrapbook" in output.get("metadata", {}):
+                continue
             if 'class="convlib-explore"' in "".join(data.get("text/html", "")):
                 interactive += 1
             elif "image/png" in data:
