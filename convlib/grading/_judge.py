@@ -19,6 +19,7 @@ from .spec import Case, FunctionSpec
 
 PASS = "pass"
 GPU_SKIPPED = "gpu skipped"
+NOT_GRADED = "not graded"  # the grader could not run the check (infrastructure): never counted
 
 # generic diagnoses, for outcomes that are not a wrong value (label -> advice)
 ADVICE = {
@@ -156,8 +157,8 @@ def _plural(count: int, word: str) -> str:
 def summarize(spec: FunctionSpec, outcomes: list[Outcome], *, notes: list[str] = (),
               forbidden: list[str] = (), visible_only: bool = False) -> FunctionResult:
     """Score ``spec``'s outcomes (fraction of checks passed) and write the feedback."""
-    counted = [o for o in outcomes if o.status != GPU_SKIPPED]
-    gpu_skipped = len(outcomes) - len(counted)
+    counted = [o for o in outcomes if o.status not in (GPU_SKIPPED, NOT_GRADED)]
+    gpu_skipped = sum(o.status == GPU_SKIPPED for o in outcomes)
     passed = sum(o.status == PASS for o in counted)
     total = len(counted)
     if forbidden:
