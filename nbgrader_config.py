@@ -26,44 +26,22 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
-                                    IgnorePattern, LimitOutput, SaveAutoGrades)
-
-from nbgrader.preprocessors import (CheckCellMetadata as _Check, ClearHiddenTests,  # noqa: E402
-                                    ClearMarkScheme, ClearOutput, ClearSolutions,
-                                    ComputeChecksums, IncludeHeaderFooter, InstantiateTests,
-                                    LockCells, SaveCells)
+from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
 
 from convlib.grading.preprocessors import RemoveInstructorNotes, TrustedExecute  # noqa: E402
 
-# the release drops the cells tagged "instructor-notes", then does what nbgrader does
+# nbgrader's own lists, derived (not copied): the release first drops the cells tagged
+# "instructor-notes"; autograding runs the trusted, sandboxed grader instead of Execute
 c.GenerateAssignment.preprocessors = [
-    RemoveInstructorNotes,
-    IncludeHeaderFooter,
-    InstantiateTests,
-    LockCells,
-    ClearSolutions,
-    ClearOutput,
-    _Check,
-    ComputeChecksums,
-    SaveCells,
-    ClearHiddenTests,
-    ClearMarkScheme,
-    ComputeChecksums,
-    _Check,
-]
-
-# nbgrader's default list with Execute replaced by the trusted, sandboxed grader
+    RemoveInstructorNotes, *GenerateAssignment.class_traits()["preprocessors"].default()]
 c.Autograde.autograde_preprocessors = [
-    TrustedExecute,
-    IgnorePattern,
-    ClearMetadataPreprocessor,
-    LimitOutput,
-    SaveAutoGrades,
-    AssignLatePenalties,
-    CheckCellMetadata,
-]
+    TrustedExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+# the feedback shows the student's markdown, but no HTML or script of theirs runs when opened
+c.HTMLExporter.sanitize_html = True
+# the sandbox's level: "os" (refused where the machine lacks it) or an explicit "process";
+# CONVLIB_GRADING_ISOLATION (set by `python -m convlib.grading.autograde --isolation=...`) wins
+c.TrustedExecute.isolation = os.environ.get("CONVLIB_GRADING_ISOLATION", "os")
 # a deleted test cell is put back (and graded) rather than silently missing
 c.OverwriteCells.add_missing_cells = True
 # `nbgrader validate` still runs a kernel: the visible checks, a few seconds per cell

@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from .engine import Grader, NotebookResult, grading_seed, student_cells
+from .engine import (ISOLATION_LEVELS, Grader, IsolationUnavailable, NotebookResult, grading_seed,
+                     isolation_level, student_cells)
 from .results import ResultStore
 
 __all__ = ["main", "plan_results", "prepare_results", "restored_cells", "submitted_notebooks"]
@@ -128,7 +129,7 @@ def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*"
 
 
 def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 1, student: str = "*",
-                    time_scale: float = 1.0, while_grading=None) -> dict[str, int]:
+                    time_scale: float = 1.0, while_grading=None, isolation: str | None = None) -> dict[str, int]:
     """Grade every submission whose stored result is missing or stale; return counts.
 
     ``while_grading()`` is called once the plan is published (the marker file lists
@@ -139,11 +140,12 @@ def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as root:
-    ...     prepare_results(root, "hw1")
+    ...     prepare_results(root, "hw1", isolation="process")
     {'submissions': 0, 'stored': 0, 'graded': 0, 'unreadable': 0}
     """
     root = Path(root).resolve()
-    grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
+    grader = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale,
+                    isolation=isolation, protected=[root])
     plan = plan_results(root, assignment, grader, student)
     store = ResultStore(root, assignment)
     store.announce({name: key for name, (_, _, key) in plan.targets.items()})
@@ -190,8 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as root:
-    ...     main(["hw1", "--root", root, "--no-nbgrader", "--workers", "1"])
-    [convlib.grading] 0 submissions: 0 graded with 1 workers, 0 already up to date, 0 unreadable (...)
+    ...     main(["hw1", "--root", root, "--no-nbgrader", "--workers", "1", "--isolation", "process"])
+    [convlib.grading] 0 submissions: 0 graded with 1 workers in the 'process' sandbox, 0 already up to date, 0 unreadable (...)
     0
     """
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.autograde", description=__doc__,
@@ -202,9 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="sandboxed jobs at once (default: the number of CPUs)")
     parser.add_argument("--student", default="*", help="one student ID (default: everyone)")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies CPU time limits")
+    parser.add_argument("--isolation", choices=ISOLATION_LEVELS, default=None,
+                        help="sandbox level: 'os' (default; refused where this machine lacks it) or "
+                             "'process' (rlimits and Python guards only, printed in every feedback)")
     parser.add_argument("--no-nbgrader", action="store_true",
                         help="only fill grading_results/ (do not run nbgrader autograde)")
     args = parser.parse_args(argv)
+    try:
+        level = isolation_level(args.isolation)
+    except IsolationUnavailable as error:
+        print(f"[convlib.grading] refusing to grade: {error}", file=sys.stderr)
+        return 2
+    os.environ["CONVLIB_GRADING_ISOLATION"] = level  # nbgrader's preprocessor grades at the same level
     started = time.perf_counter()
     nbgrader = []
 
@@ -214,13 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         counts = prepare_results(args.root, args.assignment, workers=args.workers, student=args.student,
-                                 time_scale=args.time_scale, while_grading=start_nbgrader)
+                                 time_scale=args.time_scale, while_grading=start_nbgrader, isolation=level)
     except BaseException:
         for process in nbgrader:
             process.kill()
         raise
     print(f"[convlib.grading] {counts['submissions']} submissions: {counts['graded']} graded with "
-          f"{args.workers} workers, {counts['stored']} already up to date, {counts['unreadable']} "
+          f"{args.workers} workers in the {level!r} sandbox, {counts['stored']} already up to date, {counts['unreadable']} "
           f"unreadable ({time.perf_counter() - started:.1f} s)", flush=True)
     if not nbgrader:
         return 0

@@ -537,8 +537,9 @@ class Grader:
                 task.flagged.add(str(meta.get("detail") or meta.get("event")))
             elif kind == P.MISSING:
                 detail = f"{spec.name} is not defined when the notebook's cells have run"
-                if student.cell_errors:
-                    first = min(student.cell_errors)
+                failed = [i for i, text in student.cell_errors.items() if not text.startswith("ForbiddenCallError")]
+                if failed:
+                    first = min(failed)
                     detail += (f" (the cell that starts with {_first_line(student.sources[first])!r} "
                                f"failed: {student.cell_errors[first]})")
                 task.set_all("missing", "function not defined", detail)

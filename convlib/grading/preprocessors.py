@@ -46,11 +46,13 @@ def _close_graders() -> None:
 atexit.register(_close_graders)
 
 
-def _get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: float = 1.0) -> Grader:
+def _get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: float = 1.0,
+                isolation: str | None = None) -> Grader:
     """A :class:`Grader` for ``assignment``, started once per process and reused."""
-    key = (assignment, str(root), workers, time_scale, grading_seed(root))
+    key = (assignment, str(root), workers, time_scale, grading_seed(root), isolation)
     if key not in _GRADERS:
-        _GRADERS[key] = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
+        _GRADERS[key] = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale,
+                               isolation=isolation, protected=[root])
     return _GRADERS[key]
 
 
@@ -70,6 +72,8 @@ def _error(name: str, text: str) -> NotebookNode:
 def _write_outputs(nb: NotebookNode, result: NotebookResult, grade_ids: dict[str, str]) -> None:
     """Replace every code cell's outputs by the trusted grader's (feedback and score)."""
     first_graded = True
+    header = f"(graded in the {result.isolation!r} sandbox"
+    header += ("; the operating-system layer was off)\n" if result.isolation == "process" else ")\n")
     errors = {index: result.cell_errors[k] for k, (index, _) in enumerate(student_cells(nb))
               if k in result.cell_errors}
     for index, cell in enumerate(nb.cells):
@@ -84,7 +88,7 @@ def _write_outputs(nb: NotebookNode, result: NotebookResult, grade_ids: dict[str
                 cell.outputs = [_error("GradingError", "this test cell has no trusted check")]
                 continue
             verdict = result.functions[function]
-            text = verdict.feedback
+            text = verdict.feedback + header
             if first_graded and result.notes:
                 text += "\n".join(result.notes) + "\n"
             first_graded = False
@@ -98,6 +102,9 @@ class TrustedExecute(NbGraderPreprocessor):
 
     workers = Integer(1, help="Sandboxed jobs run at once for one notebook's functions").tag(config=True)
     time_scale = Float(1.0, help="Multiplies every function's CPU time limit").tag(config=True)
+    isolation = Unicode(
+        "", help="Sandbox level: 'os' or 'process' (default: $CONVLIB_GRADING_ISOLATION, else 'os')"
+    ).tag(config=True)
     fallback_execute = Bool(
         True, help="Run nbgrader's Execute for assignments without a convlib.grading spec"
     ).tag(config=True)
@@ -120,7 +127,8 @@ class TrustedExecute(NbGraderPreprocessor):
             self.log.warning("No convlib.grading spec for %s: running nbgrader's Execute", assignment)
             return Execute(config=self.config, parent=self.parent).preprocess(nb, resources)
         root = self._course_root()
-        grader = _get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale)
+        grader = _get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale,
+                             isolation=self.isolation or None)
         cells = student_cells(nb)
         key = grader.cache_key(cells)
         store = ResultStore(root, assignment)
