@@ -226,27 +226,30 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
-        _redirect_output(workdir / "cells.out")
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
         keep = sorted({write_fd, input_fd})
         os.closerange(3, keep[0])
         os.closerange(keep[0] + 1, keep[1])
         os.closerange(keep[1] + 1, 1 << 16)
-        os.chdir(workdir)
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
         limits = job["limits"]
         level = config.get("isolation", "process")
         if level != "process":
-            from . import isolation  # noqa: PLC0415  (the operating-system layer)
+            # the operating-system boundary: returns in the walled-in job (PID 2 of its own
+            # namespaces, scratch /tmp as working directory); this process stays the supervisor
+            from .isolation import Policy, enter
 
-            isolation.enter({"level": level, "scratch": str(workdir), "memory_mb": int(limits["memory_mb"]),
-                             "max_file": int(limits["max_file"]), "cuda": bool(job.get("cuda")),
-                             "processes": int(limits.get("processes", 64))})
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file"], limits["max_file"]))
-        cpu_budget = int(limits["job_cpu"]) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_budget, cpu_budget))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.get("processes", 64),) * 2)
+            enter(Policy.from_limits(limits, level=level, gpu=bool(job.get("cuda"))))
+            workdir = Path(os.getcwd())
+        else:
+            os.chdir(workdir)
+        _redirect_output(workdir / "cells.out")
+        _lower_limit(resource.RLIMIT_CORE, 0)
+        _lower_limit(resource.RLIMIT_FSIZE, int(limits["max_file"]))
+        _lower_limit(resource.RLIMIT_CPU, int(limits["job_cpu"]) + 1)
+        _lower_limit(resource.RLIMIT_NPROC, int(limits.get("processes", 64)))
         name = job["function"]
         if job.get("cuda"):
             emit(P.SETUP, {})  # CUDA's own start-up, before any student code and memory limit
@@ -255,9 +258,10 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
             torch.zeros(1, device="cuda")
             torch.backends.cuda.matmul.allow_tf32 = False
             torch.backends.cudnn.allow_tf32 = False
-        data_limit = _vm_data_bytes() + int(limits["memory_mb"]) * 2**20
-        resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
-        resource.setrlimit(resource.RLIMIT_AS, (data_limit + 2**31, data_limit + 2**31))
+        memory = int(limits["memory_mb"]) * 2**20
+        _lower_limit(resource.RLIMIT_DATA, _vm_bytes("VmData") + memory)
+        if not job.get("cuda"):  # shared anonymous mappings escape RLIMIT_DATA, not RLIMIT_AS
+            _lower_limit(resource.RLIMIT_AS, _vm_bytes("VmSize") + memory)
 
         _state.IN_SANDBOX = True
         reported: set[str] = set()
@@ -341,12 +345,20 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
         os._exit(0)
 
 
-def _vm_data_bytes() -> int:
+def _vm_bytes(field: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmData:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def _lower_limit(which: int, value: int) -> None:
+    """Set an rlimit to ``value`` unless it is already lower (limits only ever go down)."""
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
 
 
 # --------------------------------------------------------------------------- the server
@@ -361,22 +373,10 @@ def _stat(pid: int) -> list[bytes] | None:
 
 
 def _tree_cpu(pid: int) -> float:
-    """CPU seconds of ``pid``, its reaped children and every live process of its session."""
-    total = 0
-    fields = _stat(pid)
-    if fields:
-        total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        entries = []
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == pid:
-            continue
-        other = _stat(int(entry))
-        if other and len(other) > 14 and int(other[3]) == pid:  # session id: the child's setsid
-            total += sum(int(x) for x in other[11:13])
-    return total / _CLOCK_TICKS
+    """CPU seconds of ``pid`` and every process below it, alive or reaped."""
+    from .isolation import tree_cpu_seconds
+
+    return tree_cpu_seconds(pid)
 
 
 class _Job:
@@ -484,7 +484,8 @@ def _kill_group(pid: int) -> None:
 
 
 def _kill_session(sid: int) -> None:
-    """Kill every process left in session ``sid`` (daemons a child spawned)."""
+    """Kill every process left in session ``sid`` (daemons a child spawned without the OS layer;
+    with it, the job's PID namespace ends with the job)."""
     try:
         entries = os.listdir("/proc")
     except OSError:

@@ -59,6 +59,9 @@ ISOLATION_LEVELS = ("os", "process")
 ISOLATION_VARIABLE = "CONVLIB_GRADING_ISOLATION"
 
 
+_CHECKED: set[str] = set()  # levels found available in this process
+
+
 class IsolationUnavailable(RuntimeError):
     """The operating-system sandbox cannot be set up here (and ``isolation="process"`` was not chosen)."""
 
@@ -84,18 +87,18 @@ def isolation_level(level: str | None = None) -> str:
         raise ValueError(f"isolation must be one of 'os', 'process', got {level!r}")
     if level == "process":
         return level
-    try:
-        from . import isolation
-    except ImportError:
-        raise IsolationUnavailable(
-            "the operating-system sandbox is not available: convlib.grading.isolation is missing; "
-            "grade with --isolation=process (today's weaker level) to go on anyway") from None
-    missing = getattr(isolation, "missing_features", None)
-    problems = list(missing()) if callable(missing) else []
-    if problems:
-        raise IsolationUnavailable(
-            f"the operating-system sandbox is not available here ({'; '.join(problems)}); "
-            "grade with --isolation=process to go on anyway")
+    if level not in _CHECKED:
+        try:
+            from .isolation import IsolationError, Policy, check_available
+        except ImportError:
+            raise IsolationUnavailable(
+                "the operating-system sandbox is not available: convlib.grading.isolation cannot be imported; "
+                "grade with --isolation=process (Python-level guards only) to go on anyway") from None
+        try:
+            check_available(Policy(level=level))
+        except IsolationError as error:
+            raise IsolationUnavailable(str(error)) from None
+        _CHECKED.add(level)
     return level
 
 
