@@ -11,6 +11,7 @@ daemons) belong with :mod:`convlib.grading.isolation`.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -84,6 +85,28 @@ ATTACKS = {
         dict.fromkeys(FULL, 0.0), "_getframe", None),
 }
 
+# a TCP listener on the host's 127.0.0.1: an attacker tries to send it the hidden inputs
+LISTENER = socket.socket()
+LISTENER.bind(("127.0.0.1", 0))
+LISTENER.listen(8)
+LISTENER.setblocking(False)
+PORT = LISTENER.getsockname()[1]
+
+ATTACKS.update({
+    "edits_the_gradebook": (_with_cell(f"import sqlite3\ndb = sqlite3.connect({str(ROOT / 'gradebook.db')!r})\n"
+                                       "db.execute('delete from grade')\n"),
+                            dict.fromkeys(FULL, 0.0), "import sqlite3", None),
+    "sends_to_localhost": (_with_cell(f"import socket\ns = socket.create_connection(('127.0.0.1', {PORT}))\n"
+                                      "s.sendall(b'secret')\n"),
+                           dict.fromkeys(FULL, 0.0), "import socket", None),
+    "maps_shared_memory": (_with_cell("import mmap\nm = mmap.mmap(-1, 1300 * 2**20)\nm[::4096] = b'x' * (1300 * 256)\n"),
+                           dict.fromkeys(FULL, 0.0), "import mmap", None),
+    "spawns_a_daemon": (_with_cell("import os\nos.posix_spawn('/bin/sleep', ['sleep', '600'], dict(os.environ))\n"),
+                        dict.fromkeys(FULL, 0.0), "os.posix_spawn", None),
+    "limits_the_grader": (_with_cell("import os, resource\nresource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (3, 3))\n"),
+                          dict.fromkeys(FULL, 0.0), "import resource", None),
+})
+
 HONEST = {
     "correct": student_cells(subs.build(RELEASE, "correct")),
     "imports_scipy_signal_to_compare": _with_cell("import scipy.signal\nimport numpy as np\n"
@@ -144,6 +167,8 @@ def test_no_attack_breaks_the_server_or_leaves_processes(graded):
     _, _, restarts, left = graded
     assert restarts == 0
     assert left == []
+    with pytest.raises(BlockingIOError):  # nobody reached the host's loopback
+        LISTENER.accept()
 
 
 def test_a_stopped_server_is_restarted_and_grades_are_unchanged():
@@ -181,7 +206,10 @@ def test_grades_do_not_depend_on_load():
 
 
 def test_os_isolation_is_refused_where_missing_unless_process_is_chosen(monkeypatch):
+    import convlib.grading.engine as engine
+
     monkeypatch.setitem(sys.modules, "convlib.grading.isolation", None)  # as on a machine without it
+    monkeypatch.setattr(engine, "_CHECKED", set())
     with pytest.raises(IsolationUnavailable, match="--isolation=process"):
         isolation_level("os")
     assert isolation_level("process") == "process"

@@ -236,6 +236,8 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
             signal.signal(signum, signal.SIG_DFL)
         limits = job["limits"]
         level = config.get("isolation", "process")
+        if job.get("cuda"):
+            emit(P.SETUP, {})  # CUDA's own start-up (device nodes, driver), before any student code
         if level != "process":
             # the operating-system boundary: returns in the walled-in job (PID 2 of its own
             # namespaces, scratch /tmp as working directory); this process stays the supervisor
@@ -252,7 +254,6 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
         _lower_limit(resource.RLIMIT_NPROC, int(limits.get("processes", 64)))
         name = job["function"]
         if job.get("cuda"):
-            emit(P.SETUP, {})  # CUDA's own start-up, before any student code and memory limit
             import torch
 
             torch.zeros(1, device="cuda")
