@@ -191,7 +191,9 @@ def test_class_report_lists_scores_and_mistakes(courses, tmp_path):
     assert "hw1,correlate,time limit exceeded,1" in rows
     scores = (tmp_path / "scores.csv").read_text().splitlines()
     assert "hw1,correct,10.0,10.0" in scores and len(scores) == len(subs.NAMES) + 1
-    assert "| hw1 |" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| hw1 |" in summary
+    assert f"Graded in the {os.environ['CONVLIB_GRADING_ISOLATION']!r} sandbox." in summary
     assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"
 
 
