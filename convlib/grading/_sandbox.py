@@ -380,6 +380,25 @@ def _tree_cpu(pid: int) -> float:
     return tree_cpu_seconds(pid)
 
 
+def _runnable(pid: int) -> bool:
+    """Whether a process of ``pid``'s tree is running or waiting for a CPU (starved, not asleep)."""
+    children: dict[int, list[int]] = {}
+    states: dict[int, bytes] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields:
+                children.setdefault(int(fields[1]), []).append(int(entry))
+                states[int(entry)] = fields[0]
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        if states.get(current) in (b"R", b"D"):
+            return True
+        todo += children.get(current, [])
+    return False
+
+
 class _Job:
     def __init__(self, spec: dict[str, Any], pid: int, read_fd: int, input_fd: int, workdir: Path) -> None:
         self.spec = spec
@@ -472,7 +491,7 @@ class _Job:
         if self.cpu - self.phase_cpu > cpu_limit:
             return P.END_CPU
         if now - self.started > limits["job_wall"] or now - self.phase_wall > wall_limit:
-            return P.END_WALL
+            return P.END_WALL if _runnable(self.pid) else P.END_IDLE
         return None
 
 

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import signal
+import time
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ SEED_FILE = ".grading_seed"
 MAX_TIMEOUTS = 2  # time-outs per function before its remaining checks are not run
 CELL_CPU_LIMIT = 4.0  # one top-level notebook cell
 NOTEBOOK_CPU_BUDGET = 120.0  # every job of one notebook together
+NOTEBOOK_WALL_BUDGET = 1200.0  # wall-clock safety net of one notebook (never costs points)
 WALL_FACTOR, WALL_EXTRA = 10.0, 20.0  # wall-clock safety net: WALL_FACTOR * CPU limit + WALL_EXTRA s
 JOB_ATTEMPTS = 2  # a job stopped by the wall clock or by a broken server runs at most this often
 
@@ -235,6 +237,7 @@ class _Student:
         self.flagged = set(review(self.sources))
         self.cpu = 0.0  # CPU seconds this notebook's jobs used
         self.suspect = False  # in flight when the server broke: runs alone next time
+        self.started: float | None = None  # when its first job started (monotonic)
         self.isolation = grader.isolation
 
     def result(self) -> NotebookResult:
@@ -491,6 +494,12 @@ class Grader:
                     task.forbidden.update(used)
                     task.set_all("forbidden", "forbidden call", f"uses {', '.join(used)}")
             remaining = task.remaining()
+            if student.started is None:
+                student.started = time.monotonic()
+            if remaining and time.monotonic() - student.started > NOTEBOOK_WALL_BUDGET * self.time_scale:
+                task.set_all(NOT_GRADED, NOT_GRADED_LABEL, "the notebook ran past the grader's wall-clock "
+                             "safety net (the machine was too busy)")
+                continue
             if remaining and student.cpu > NOTEBOOK_CPU_BUDGET * self.time_scale:
                 task.set_all("not run", "not run", f"the notebook used up its {NOTEBOOK_CPU_BUDGET * self.time_scale:g} "
                              "s CPU-time budget")
@@ -500,6 +509,11 @@ class Grader:
                                    notes=task.notes, forbidden=sorted(task.forbidden))
                 if any(o.status == NOT_GRADED for o in task.outcomes.values()):
                     result.labels.insert(0, NOT_GRADED_LABEL)
+                    note = f"{task.spec.name}: some checks were not graded (rerun this notebook)."
+                    if note not in student.notes:
+                        student.notes.append(note)
+                    if result.total == 0:  # nothing graded: no points yet (never full marks by default)
+                        result.score = 0.0
                 if task.flagged:
                     student.flagged.update(task.flagged)
                 student.results[task.spec.name] = result
@@ -558,6 +572,13 @@ class Grader:
             task.set_all("not run", "not run", "not reached")
             return
         reason = header.get("end")
+        if reason == P.END_IDLE and phase == "cell" and isinstance(index, int) and index not in student.skip:
+            student.skip.add(index)  # asleep at top level (time.sleep, input()): the student's doing
+            student.cell_errors[index] = ("This cell was still waiting (asleep, not computing) after the "
+                                          "grader's wall-clock limit; grading skipped it.")
+            return
+        if reason == P.END_IDLE and phase in ("start", "cases", "setup"):
+            reason = P.END_WALL
         if reason == P.END_WALL or reason == P.END_SHUTDOWN:  # the machine's fault, not the student's
             task.attempts += 1
             if task.attempts >= JOB_ATTEMPTS:
@@ -590,6 +611,12 @@ class Grader:
                 limit = spec.time_limit * self.time_scale
                 task.outcomes[k] = problem_outcome(
                     case, "timeout", "time limit exceeded", f"stopped after {limit:g} s of CPU time", spec=spec)
+            elif reason == P.END_IDLE:
+                task.timeouts += 1
+                limit = self._limits(spec, 0, 0)["case_wall"]
+                task.outcomes[k] = problem_outcome(
+                    case, "timeout", "time limit exceeded",
+                    f"still waiting (asleep, not computing) after {limit:g} s", spec=spec)
             elif reason == P.END_TOO_LARGE:
                 task.outcomes[k] = problem_outcome(case, "crash", "output too large",
                                                    "more than 64 MB of results", spec=spec)
