@@ -26,10 +26,11 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
 
-from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
-from nbgrader.preprocessors import Execute  # noqa: E402
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback  # noqa: E402
+from nbgrader.preprocessors import DeduplicateIds, Execute  # noqa: E402
 
-from convlib.grading.preprocessors import RemoveInstructorNotes, TrustedExecute  # noqa: E402
+from convlib.grading.preprocessors import (DropDuplicateIds, RemoveInstructorNotes,  # noqa: E402
+                                           SanitizeStudentHTML, TrustedExecute)
 
 # nbgrader's own lists, derived (not copied): the release first drops the cells tagged
 # "instructor-notes"; autograding runs the trusted, sandboxed grader instead of Execute
@@ -37,8 +38,13 @@ c.GenerateAssignment.preprocessors = [
     RemoveInstructorNotes, *GenerateAssignment.class_traits()["preprocessors"].default()]
 c.Autograde.autograde_preprocessors = [
     TrustedExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+# a duplicated graded cell: the earlier copy becomes a plain cell (nbgrader's own would crash)
+c.Autograde.sanitize_preprocessors = [
+    DropDuplicateIds if p is DeduplicateIds else p for p in Autograde.class_traits()["sanitize_preprocessors"].default()]
 # the feedback shows the student's markdown, but no HTML or script of theirs runs when opened
 c.HTMLExporter.sanitize_html = True
+c.GenerateFeedback.preprocessors = [
+    SanitizeStudentHTML, *GenerateFeedback.class_traits()["preprocessors"].default()]
 # the sandbox's level: "os" (refused where the machine lacks it) or an explicit "process";
 # CONVLIB_GRADING_ISOLATION (set by `python -m convlib.grading.autograde --isolation=...`) wins
 c.TrustedExecute.isolation = os.environ.get("CONVLIB_GRADING_ISOLATION", "os")

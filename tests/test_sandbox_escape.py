@@ -103,6 +103,7 @@ ATTACKS.update({
                            dict.fromkeys(FULL, 0.0), "import mmap", None),
     "spawns_a_daemon": (_with_cell("import os\nos.posix_spawn('/bin/sleep', ['sleep', '600'], dict(os.environ))\n"),
                         dict.fromkeys(FULL, 0.0), "os.posix_spawn", None),
+    "sleeps_at_top_level": (_with_cell("import time\ntime.sleep(3600)\n"), FULL, None, None),
     "limits_the_grader": (_with_cell("import os, resource\nresource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (3, 3))\n"),
                           dict.fromkeys(FULL, 0.0), "import resource", None),
 })
@@ -152,6 +153,8 @@ def test_attack_gets_exact_score_and_flag(graded, attack):
         assert WITHHELD in result.functions["poly_multiply"].feedback
     if label is not None:
         assert label in result.functions["poly_multiply"].labels
+    if attack == "sleeps_at_top_level":  # held one wall-clock limit, then skipped: its cell, not its grade
+        assert any("asleep" in text for text in result.cell_errors.values())
 
 
 def test_honest_students_get_exact_grades_beside_attackers(graded):

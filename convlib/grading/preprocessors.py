@@ -25,14 +25,14 @@ from typing import Any
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode, from_dict
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
 from .engine import Grader, NotebookResult, grading_seed, student_cells
 from .results import ResultStore
 from .spec import load_assignment
 
-__all__ = ["RemoveInstructorNotes", "TrustedExecute"]
+__all__ = ["DropDuplicateIds", "RemoveInstructorNotes", "SanitizeStudentHTML", "TrustedExecute"]
 
 _GRADERS: dict[tuple[Any, ...], Grader] = {}
 
@@ -142,6 +142,55 @@ class TrustedExecute(NbGraderPreprocessor):
         else:
             self.log.info("Using the stored result of %s/%s/%s", assignment, student, notebook)
         _write_outputs(nb, result, {f.grade_id: f.name for f in spec.functions})
+        return nb, resources
+
+
+class DropDuplicateIds(DeduplicateIds):
+    """nbgrader's ``DeduplicateIds``, leaving no empty ``nbgrader`` metadata behind.
+
+    nbgrader keeps the last cell of a duplicated ``grade_id`` and empties the earlier
+    copies' metadata to ``{}``, on which its own ``OverwriteCells`` then fails (a
+    ``KeyError`` that loses the whole notebook). Here the earlier copy becomes a plain
+    cell, and the notebook is graded as if the copy were not graded.
+    """
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict,
+                        cell_index: int) -> tuple[NotebookNode, ResourcesDict]:
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
+            del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+class SanitizeStudentHTML(NbGraderPreprocessor):
+    """Make a student's notebook safe to open as feedback: no HTML or script of theirs runs.
+
+    nbgrader's feedback template renders markdown cells itself (nbconvert's
+    ``sanitize_html`` never reaches them), so this preprocessor, first in
+    ``c.GenerateFeedback.preprocessors``, passes every markdown cell's source through
+    nbconvert's ``clean_html`` (disallowed tags and attributes, such as ``<script>`` and
+    ``onerror``, are escaped and shown as text), turns raw cells into plain text, and
+    drops attachments.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Hi <script>x()</script>")])
+    >>> SanitizeStudentHTML().preprocess(nb, {})[0].cells[0].source
+    'Hi &lt;script&gt;x()&lt;/script&gt;'
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        from nbconvert.filters import clean_html
+
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = clean_html(cell.source)
+                cell.pop("attachments", None)
+            elif cell.cell_type == "raw":
+                cell.metadata.pop("format", None)
+                cell.metadata.pop("raw_mimetype", None)
+                cell.source = clean_html(cell.source)
         return nb, resources
 
 
