@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book test bench clean release grade report
+.PHONY: venv book test bench clean release grade report postgresql
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,13 @@ ASSETS := book/_assets_offline
 assets: $(STAMP)
 	$(BIN)/python book/_ext/fetch_offline_assets.py $(ASSETS)
 
-# CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore)
+# CONVLIB_STATIC=1: interactive cells pre-render their frames (convlib.widgets.explore).
+# The execution cache keys a chapter on its code cells only: cache_key.py clears it when
+# convlib's source or CONVLIB_STATIC changed since the last build, so no figure is stale.
 book: $(STAMP) assets
-	CONVLIB_STATIC=1 $(BIN)/jupyter-book build book --config _config.yml \
+	export CONVLIB_STATIC=$${CONVLIB_STATIC:-1} && \
+	$(BIN)/python book/_ext/cache_key.py _build convlib CONVLIB_STATIC && \
+	$(BIN)/jupyter-book build book --config _config.yml \
 		--path-output . -W -n --keep-going
 	@echo "The site is in _build/html: open _build/html/index.html, or run 'make serve'."
 
@@ -43,7 +47,13 @@ serve:
 publish: book
 	sh book/_ext/publish_gh_pages.sh _build/html
 
-test: $(STAMP) browser
+# Debian's PostgreSQL server for tests/test_grading_gradebook.py (initdb/pg_ctl; needs root the first time)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		(apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive \
+		 apt-get -o DPkg::Lock::Timeout=600 install -y postgresql)
+
+test: $(STAMP) browser postgresql
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -51,12 +61,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_conv2d.py
 
 # --- homework (nbgrader; the repository root is the course root) -------------------------
-# make release hw=hw1 | make grade hw=hw1 workers=2 | make report
+# make release hw=hw1 | make grade hw=hw1 workers=2 [scheduler=tcp://HOST:8786] | make report
 release: $(STAMP)
 	$(BIN)/nbgrader generate_assignment $(hw) --force
 
 grade: $(STAMP)
-	$(BIN)/python -m convlib.grading.autograde $(hw) --workers $(or $(workers),2)
+	$(BIN)/python -m convlib.grading.autograde $(hw) --workers $(or $(workers),2) \
+		$(if $(scheduler),--scheduler $(scheduler))
 
 report: $(STAMP)
 	$(BIN)/python -m convlib.grading.report

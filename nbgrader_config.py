@@ -7,6 +7,8 @@
   ``python -m convlib.grading.autograde hwN --workers 2`` does the same in parallel.
 - Instructor notes are markdown cells tagged ``instructor-notes`` in the source notebooks;
   the release drops them.
+- The gradebook is ``gradebook.db`` here unless ``NBGRADER_DB_URL`` names another
+  database (PostgreSQL: ``postgresql+psycopg://user:password@host:5432/dbname``).
 - Hidden inputs are drawn from a secret seed: set ``CONVLIB_GRADING_SEED`` or write it
   to ``.grading_seed`` here (never commit it).
 Run nbgrader from this folder (it reads ``nbgrader_config.py`` from the current folder)
@@ -24,7 +26,15 @@ if _root not in sys.path:
 c.CourseDirectory.root = _root
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
+
+from convlib.grading.gradebook import database_url  # noqa: E402
+
+# the gradebook: SQLite at the course root, or the database named by NBGRADER_DB_URL
+# (e.g. postgresql+psycopg://grader:password@db-host:5432/course, shared by several graders)
+c.CourseDirectory.db_url = database_url(_root)
+# nbgrader's default course id is "": SQLite ignores the assignment -> course foreign key,
+# PostgreSQL enforces it (nbgrader then fails to add the assignment), so name the course
+c.CourseDirectory.course_id = os.environ.get("NBGRADER_COURSE_ID", "convolution")
 
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback  # noqa: E402
 from nbgrader.preprocessors import DeduplicateIds, Execute  # noqa: E402

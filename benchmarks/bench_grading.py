@@ -24,6 +24,13 @@ that the serial and parallel gradebooks are identical.
 Usage: ``python benchmarks/bench_grading.py [--students 100] [--workers 2] [--stock 6]
 [--isolation os|process] [--no-load]``. Target: 100 submissions with ``--workers 2`` in
 under 20 s on 2 cores (engine only).
+
+``--dask`` instead measures the Dask paths of :mod:`convlib.grading.cluster` (issue 12)
+on ``--students`` submissions (200 by default there): the engine's own pool with 1 and
+2 jobs (no Dask), a ``LocalCluster`` of 1 and 2 workers, and a ``dask scheduler`` plus
+two ``dask worker`` processes started from the command line; it reports the
+per-notebook overhead Dask adds, the cluster path against the local one, and writes
+``bench_grading_dask.{csv,json,png}``.
 """
 from __future__ import annotations
 
@@ -41,6 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "submissions"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import hw1_submissions as subs  # noqa: E402
 
@@ -104,9 +112,103 @@ def gradebook(course: Path) -> dict:
                 for s in book.assignment_submissions("hw1")}
 
 
+def bench_dask(students: int, out: Path) -> None:
+    """Grading phase only (no nbgrader): engine pool vs LocalCluster vs command-line cluster."""
+    import nbformat
+
+    from _servers import DaskCluster
+    from convlib.grading.cluster import GradingCluster
+
+    names = mix(students)
+    seed = int(os.environ["CONVLIB_GRADING_SEED"])
+    rows = []  # (label, notebooks, start-up seconds, grading seconds)
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        base = make_course(Path(scratch) / "base", names)
+        notebooks = {path.parent.parent.name: student_cells(nbformat.read(str(path), as_version=4))
+                     for path in sorted((base / "submitted").glob("*/hw1/hw1.ipynb"))}
+
+        for jobs in (1, 2):
+            label = f"engine pool, {jobs} job{'s' if jobs > 1 else ''} (no Dask)"
+            started = time.perf_counter()
+            with Grader("hw1", workers=jobs, seed=seed, cuda=False) as grader:
+                results[label] = {k: r.as_dict() for k, r in grader.grade_many(notebooks).items()}
+            rows.append((label, len(notebooks), 0.0, time.perf_counter() - started))
+
+        def on_cluster(label: str, **where) -> None:
+            stored = {}
+            started = time.perf_counter()
+            with GradingCluster(quiet=True, **where) as cluster, \
+                    Grader("hw1", seed=seed, cuda=False) as grader:
+                if "scheduler" in where:
+                    cluster.client.wait_for_workers(2, timeout=300)
+                up = time.perf_counter() - started
+                cluster.grade(grader, notebooks, lambda name, result: stored.__setitem__(name, result.as_dict()))
+                rows.append((label, len(notebooks), up, time.perf_counter() - started - up))
+            results[label] = stored
+
+        on_cluster("Dask LocalCluster, 1 worker", workers=1)
+        on_cluster("Dask LocalCluster, 2 workers", workers=2)
+        started = time.perf_counter()
+        cli = DaskCluster(2, env={k: v for k, v in ENV.items() if k != "CONVLIB_GRADING_SEED"}).start()
+        cli_up = time.perf_counter() - started
+        try:
+            on_cluster("dask scheduler + 2 dask worker (CLI)", scheduler=cli.address)
+        finally:
+            cli.stop()
+        label, count, up, seconds = rows[-1]
+        rows[-1] = (label, count, up + cli_up, seconds)
+
+    reference = results["engine pool, 1 job (no Dask)"]
+    identical = {label: sum(result.get(k) == reference[k] for k in reference) for label, result in results.items()}
+    seconds = {label: s for label, _, _, s in rows}
+    n = len(notebooks)
+    overhead_1 = (seconds["Dask LocalCluster, 1 worker"] - seconds["engine pool, 1 job (no Dask)"]) / n
+    overhead_2 = (seconds["Dask LocalCluster, 2 workers"] - seconds["engine pool, 2 jobs (no Dask)"]) / n
+    cluster_vs_local = seconds["dask scheduler + 2 dask worker (CLI)"] / seconds["Dask LocalCluster, 2 workers"]
+
+    width = max(len(label) for label, *_ in rows)
+    print(f"\nhw1 grading on Dask: {n} submissions ({names.count('correct')} correct, "
+          f"{sum(k in subs.MISTAKES for k in names)} mistakes, {sum(k in subs.HOSTILE for k in names)} hostile), "
+          f"{os.cpu_count()} CPUs\n")
+    print(f"{'run':<{width}}  {'start s':>7}  {'grading s':>9}  {'s/notebook':>10}  {'same results':>12}")
+    for label, count, up, grading in rows:
+        print(f"{label:<{width}}  {up:>7.1f}  {grading:>9.1f}  {grading / count:>10.3f}  "
+              f"{identical[label]:>6}/{count}")
+    print(f"\nDask overhead per notebook: {overhead_1 * 1000:+.0f} ms (1 worker), {overhead_2 * 1000:+.0f} ms "
+          f"(2 workers); CLI cluster / LocalCluster (2 workers): {cluster_vs_local:.3f}")
+
+    with open(out / "bench_grading_dask.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["run", "notebooks", "startup_s", "grading_s"])
+        writer.writerows((label, count, round(up, 2), round(grading, 2)) for label, count, up, grading in rows)
+    (out / "bench_grading_dask.json").write_text(json.dumps(
+        {"students": n, "cpus": os.cpu_count(), "rows": rows, "identical_results": identical,
+         "overhead_per_notebook_s": {"1 worker": overhead_1, "2 workers": overhead_2},
+         "cli_cluster_over_local_cluster": cluster_vs_local}, indent=1))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.5))
+    labels = [label for label, *_ in rows][::-1]
+    axis.barh(labels, [grading for *_, grading in rows][::-1], color="#4477aa", label="grading")
+    axis.barh(labels, [up for _, _, up, _ in rows][::-1], left=[g for *_, g in rows][::-1], color="#ddcc77",
+              label="cluster start-up")
+    axis.set_xlabel("seconds (wall clock)")
+    axis.legend(loc="lower right")
+    axis.set_title(f"Grading {n} hw1 submissions: engine pool vs Dask ({os.cpu_count()} CPUs)")
+    figure.tight_layout()
+    figure.savefig(out / "bench_grading_dask.png", dpi=100)
+    print(f"wrote {out / 'bench_grading_dask.csv'} and {out / 'bench_grading_dask.png'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--students", type=int, default=None, help="default 100 (200 with --dask)")
+    parser.add_argument("--dask", action="store_true",
+                        help="measure the Dask paths (LocalCluster 1/2 workers, CLI scheduler + 2 workers)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--stock", type=int, default=6, help="ordinary submissions graded by stock nbgrader")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
@@ -126,7 +228,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("CONVLIB_GRADING_SEED", "2026")
     ENV["CONVLIB_GRADING_SEED"] = os.environ["CONVLIB_GRADING_SEED"]
-    names = mix(args.students)
+    if args.dask:
+        bench_dask(args.students or 200, out)
+        return
+    names = mix(args.students or 100)
     rows = []
 
     with tempfile.TemporaryDirectory() as scratch:

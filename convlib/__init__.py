@@ -42,7 +42,9 @@ _PUBLIC = {
 }
 
 # public submodules, imported on first attribute access
-_SUBMODULES = {"signals", "kernels", "plotting", "widgets", "grading", "timing", "training"}
+_SUBMODULES = {
+    "signals", "kernels", "plotting", "widgets", "grading", "timing", "training", "claims",
+}
 
 __all__ = sorted(_PUBLIC) + sorted(_SUBMODULES)
 

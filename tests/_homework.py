@@ -62,14 +62,41 @@ def mutated_cells(notebook: Any, function: str, edits: list[tuple[str, str]]) ->
     return cells
 
 
+def edited_cells(hw: str, function: str, edits: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """Every code cell of the solution notebook, ``function``'s solution cell edited.
+
+    Unlike :func:`mutated_cells`, the other solution cells stay, for functions that
+    call each other (hw1's ``convolve`` calls ``convolve_full``); the cell positions
+    are the notebook's own.
+    """
+    notebook = solution_notebook(hw)
+    cells = []
+    for index, source in student_cells(notebook):
+        if _nbgrader(notebook.cells[index]).get("grade_id") == f"{function}_impl":
+            for old, new in edits:
+                assert source.count(old) == 1, f"{function}: {old!r} occurs {source.count(old)} times"
+                source = source.replace(old, new)
+        cells.append((index, source))
+    return cells
+
+
 def mutation_ids(mutations: dict) -> list[str]:
     return [f"{function}-{mistake}" for function, mistake in mutations]
 
 
-def graded_mutations(grader: Any, notebook: Any, mutations: dict) -> dict:
-    """Grade every mutated notebook at once: ``(function, mistake) -> FunctionResult``."""
-    notebooks = {f"{function}/{mistake}": mutated_cells(notebook, function, edits)
-                 for (function, mistake), edits in mutations.items()}
+def graded_mutations(grader: Any, notebook: Any, mutations: dict, *, whole_notebook: bool = False) -> dict:
+    """Grade every mutated notebook at once: ``(function, mistake) -> FunctionResult``.
+
+    ``whole_notebook``: keep every cell of the solution (see :func:`edited_cells`), for
+    assignments whose functions call each other.
+    """
+    if whole_notebook:
+        hw = grader.assignment.name
+        notebooks = {f"{function}/{mistake}": edited_cells(hw, function, edits)
+                     for (function, mistake), edits in mutations.items()}
+    else:
+        notebooks = {f"{function}/{mistake}": mutated_cells(notebook, function, edits)
+                     for (function, mistake), edits in mutations.items()}
     results = grader.grade_many(notebooks)
     return {(function, mistake): results[f"{function}/{mistake}"].functions[function]
             for function, mistake in mutations}
@@ -141,11 +168,15 @@ class HomeworkSuite:
         ``(function, mistake) -> [(old, new), ...]`` edits of that function's solution cell.
     min_cases : int
         The fewest graded cases each function must have.
+    whole_notebook : bool, default False
+        Grade each mutation with every other solution cell kept (functions that call
+        each other, as in hw1); otherwise only the imports and the mutated cell.
     """
 
     hw: str
     mutations: dict[tuple[str, str], list[tuple[str, str]]]
     min_cases: int
+    whole_notebook: bool = False
 
     @property
     def assignment(self) -> Assignment:
@@ -169,7 +200,8 @@ class HomeworkSuite:
     @pytest.fixture(scope="class")
     @classmethod
     def mutation_results(cls, grader):
-        return graded_mutations(grader, solution_notebook(cls.hw), cls.mutations)
+        return graded_mutations(grader, solution_notebook(cls.hw), cls.mutations,
+                                whole_notebook=cls.whole_notebook)
 
     def test_solution_notebook_scores_full_marks_on_every_case(self, grader):
         result = grader.grade_cells(student_cells(solution_notebook(self.hw)))

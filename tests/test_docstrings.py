@@ -10,7 +10,9 @@ import pytest
 
 import convlib
 
-PUBLIC_MODULES = ["signals", "kernels", "plotting", "widgets", "timing", "training", "grading"]
+PUBLIC_MODULES = [
+    "signals", "kernels", "plotting", "widgets", "timing", "training", "grading", "claims",
+]
 
 
 def public_callables():

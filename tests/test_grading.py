@@ -11,7 +11,7 @@ import pytest
 from convlib.grading import _state, check
 from convlib.grading._forbidden import matches, scan, strip_magics
 from convlib.grading._values import DecodeError, Opaque, TensorData, decode, encode, to_plain
-from convlib.grading.compare import find_mismatch
+from convlib.grading.compare import distinct_texts, find_mismatch, value_code
 from convlib.grading.spec import load_assignment
 
 HW1 = load_assignment("hw1")
@@ -89,6 +89,52 @@ def test_find_mismatch_accepts_equal_values_within_tolerance():
     assert find_mismatch(reference, reference * (1 + 1e-4)) is not None
 
 
+@pytest.mark.parametrize("expected, actual", [
+    (0.0743745123, 0.0743745198), (1.0, 1.0 + 2e-16), (-3.25e-12, -3.2500001e-12), (1 + 2j, 1 + 2.0000001j),
+])
+def test_distinct_texts_show_the_digits_that_differ(expected, actual):
+    want, got = distinct_texts(expected, actual)
+    assert want != got
+    assert complex(want) == pytest.approx(expected, rel=1e-6) and complex(got) == pytest.approx(actual, rel=1e-6)
+
+
+def test_a_mismatch_states_the_difference_against_the_tolerance():
+    # equal to 6 digits (what the feedback printed before), different in the 7th
+    text = find_mismatch(np.array([0.07437451234]), np.array([0.0743745225])).text
+    assert "expected 0.07437451, got 0.07437452" in text
+    assert "(difference 1e-08, relative 1.4e-07; the tolerance allows 1e-09 + 1e-07 * |expected| = 8.4e-09)" in text
+
+
+def test_tuple_results_are_named_when_the_spec_names_them():
+    expected = (np.zeros(2), np.ones(3))
+    assert find_mismatch(expected, (np.zeros(2), np.zeros(3)), names=("dw", "db")).text.startswith("db: ")
+    assert find_mismatch(expected, (np.zeros(2), np.zeros(3))).text.startswith("result 1: ")
+    assert "(dw, db)" in find_mismatch(expected, np.zeros(2), names=("dw", "db")).text
+
+
+@pytest.mark.parametrize("value", [
+    np.array([0.1 + 0.2, -1e-300, 3.0]), np.arange(12).reshape(3, 4), np.array([[1 + 2j, -0.5j]]),
+    np.array([1.5, 2.25], dtype=np.float32), np.zeros((2, 0)), np.array([True, False]),
+    (1, "same", 2.5), {"mode": "valid"},
+])
+def test_value_code_rebuilds_the_value_exactly(value):
+    rebuilt = eval(value_code(value), {"np": np})
+    if isinstance(value, np.ndarray):
+        assert rebuilt.dtype == value.dtype and rebuilt.shape == value.shape
+        assert np.array_equal(rebuilt, value)
+    else:
+        assert rebuilt == value
+
+
+def test_value_code_writes_tensors_with_dtype_and_device():
+    torch = pytest.importorskip("torch")
+    tensor = TensorData(np.array([[0.5, -1.0]], np.float32), "cuda:0", "torch.float32")
+    code = value_code(tensor)
+    assert code == 'torch.tensor([[0.5, -1.0]], dtype=torch.float32, device="cuda:0")'
+    rebuilt = eval(code.replace(', device="cuda:0"', ""), {"torch": torch})
+    assert rebuilt.dtype == torch.float32 and rebuilt.tolist() == [[0.5, -1.0]]
+
+
 # ----------------------------------------------------------------------------- forbidden calls
 
 
@@ -162,7 +208,7 @@ def test_check_names_the_mistake_and_shows_a_failing_input(capsys):
     out = capsys.readouterr().out
     assert score < 2.0
     assert "Most likely mistake: kernel not flipped" in out
-    assert "expected:" in out and "got:" in out and "x = [" in out
+    assert "expected:" in out and "got:" in out and "convolve_full(np.array([" in out
 
 
 def test_check_scores_zero_for_a_forbidden_call(capsys):

@@ -34,6 +34,8 @@ MUTATIONS = {
     ("convolve2d", "'symm' padded as 'reflect'"): [('"symm": "symmetric"', '"symm": "reflect"')],
     ("convolve2d", "wrong output shape: mode ignored"): [
         ("    k1, k2 = kernel.shape\n", '    mode = "full"\n    k1, k2 = kernel.shape\n')],
+    ("convolve2d", "wrong output shape: always 'same'"): [
+        ("    k1, k2 = kernel.shape\n", '    mode = "same"\n    k1, k2 = kernel.shape\n')],
     ("correlate2d", "kernel flipped (a convolution)"): [
         ("np.conj(kernel))", "kernel[::-1, ::-1])"),
         ("widths = (((k1 - 1) // 2, k1 // 2), ((k2 - 1) // 2, k2 // 2))",
@@ -47,6 +49,8 @@ MUTATIONS = {
          "widths = ((k1 // 2, (k1 - 1) // 2), (k2 // 2, (k2 - 1) // 2))")],
     ("correlate2d", "wrong output shape: mode ignored"): [
         ("    k1, k2 = kernel.shape\n", '    mode = "full"\n    k1, k2 = kernel.shape\n')],
+    ("correlate2d", "wrong output shape: always 'same'"): [
+        ("    k1, k2 = kernel.shape\n", '    mode = "same"\n    k1, k2 = kernel.shape\n')],
     ("separable_convolve2d", "kernels swapped"): [
         ("    row_kernel = np.asarray(row_kernel)\n",
          "    row_kernel = np.asarray(row_kernel)\n    col_kernel, row_kernel = row_kernel, col_kernel\n")],

@@ -61,6 +61,9 @@ MUTATIONS = {
         ("db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=(2, 3))")],
     ("conv2d_backward", "padding not removed from dx"): [
         ("dx = dx_pad[:, :, p:p + h_in, p:p + w_in]", "dx = dx_pad")],
+    # the crop most CS231n-style solutions write: empty when p = 0
+    ("conv2d_backward", "padding cropped with -0 is empty"): [
+        ("dx = dx_pad[:, :, p:p + h_in, p:p + w_in]", "dx = dx_pad[:, :, p:-p, p:-p]")],
     ("max_pool2d_forward", "max_pool stride default wrong"): [
         ("stride = kernel_size", "stride = 1")],
     ("max_pool2d_forward", "running max started at 0"): [

@@ -10,6 +10,7 @@ import ctypes
 import errno
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -119,7 +120,8 @@ def test_job_cannot_see_the_course_root_or_root_home():
                 pass
         listings = {folder: sorted(os.listdir(folder)) for folder in ("/root", "/work", str(ROOT))
                     if os.path.isdir(folder)}
-        return {"readable": readable, "listings": listings, "exists": [p for p in present if os.path.exists(p)]}
+        return {"readable": readable, "listings": listings,
+                "exists": [p for p in present if os.path.exists(p)]}
 
     result, status = run_job(job)
     assert status == 0 and "error" not in result, result
@@ -193,7 +195,7 @@ def test_job_runs_unprivileged_without_capabilities():
     assert result["uid"] != 0 and result["euid"] != 0
     assert int(result["cap_eff"], 16) == int(result["cap_prm"], 16) == int(result["cap_bnd"], 16) == 0
     assert result["nnp"] == "1"
-    assert result["pid"] == 2 and result["processes"] == [1, 2]  # its own PID namespace
+    assert result["pid"] == 1 and result["processes"] == [1]  # the init of its own PID namespace
     assert result["hostname"] == "sandbox" != socket.gethostname()
 
 
@@ -363,8 +365,14 @@ def test_supervisor_ends_the_way_the_job_ends():
     def exit_with_3():
         os._exit(3)
 
-    def killed():
+    def out_of_cpu_time():
+        resource.setrlimit(resource.RLIMIT_CPU, (1, 1))
+        while True:
+            pass
+
+    def kills_itself():  # an init ignores the signals it sends itself without a handler
         os.kill(os.getpid(), signal.SIGKILL)
+        return "still here"
 
     def segfault():
         import faulthandler
@@ -373,8 +381,9 @@ def test_supervisor_ends_the_way_the_job_ends():
         ctypes.string_at(0)
 
     assert run_job(exit_with_3)[1] == 3 << 8
-    _, status = run_job(killed)
+    _, status = run_job(out_of_cpu_time)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert run_job(kills_itself) == ("still here", 0)
     _, status = run_job(segfault)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSEGV
 
@@ -532,6 +541,85 @@ def test_torch_imports_lazily_inside():
     assert done.returncode == 0, done.stderr
     value, _ = json.loads(done.stdout)
     assert value == 83.0  # [[0, 1, 2], [3, 4, 5]] @ its transpose: 5 + 14 + 14 + 50
+
+
+def test_an_ordinary_grading_user_gets_the_same_sandbox():
+    """Without root, the user namespace comes first and owns the mounts (another code path)."""
+
+    def as_ordinary_user():
+        if os.geteuid() == 0:  # become one; it cannot read what root's home holds (pyenv's Python)
+            key = ((), False)
+            isolation._VISIBLE[key] = [p for p in isolation._VISIBLE[key]  # noqa: SLF001 (this child)
+                                       if not p.startswith("/root/")]
+            os.setgroups([])
+            os.setresgid(1000, 1000, 1000)
+            os.setresuid(1000, 1000, 1000)
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            as_ordinary_user()
+            host_uid = os.geteuid()
+            isolation.enter(Policy(max_processes=16))
+            status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+            with open("/tmp/scratch.txt", "w") as handle:
+                handle.write("ok")
+            forks = 0
+            try:
+                for _ in range(100):
+                    if os.fork() == 0:
+                        time.sleep(30)
+                        os._exit(0)
+                    forks += 1
+            except OSError:
+                pass
+            report = {"host_uid": host_uid, "pid": os.getpid(), "uid": os.getuid(),
+                      "cap_eff": status["CapEff"].strip(), "forks": forks,
+                      "course_file": os.path.exists(str(ROOT / "nbgrader_config.py")),
+                      "inet": _errno_of(lambda: socket.socket(socket.AF_INET).close()),
+                      "writes_usr": _errno_of(lambda: open("/usr/evil", "w"))}
+            os.write(write_fd, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    data = os.read(read_fd, 1 << 16)
+    os.close(read_fd)
+    _, status = os.waitpid(pid, 0)
+    result = json.loads(data)
+    assert status == 0
+    assert result["host_uid"] != 0 and result["pid"] == 1 and result["uid"] == Policy().uid
+    assert int(result["cap_eff"], 16) == 0 and not result["course_file"]
+    assert result["forks"] < 16 and result["inet"] == errno.EPERM and result["writes_usr"] != 0
+
+
+def test_enter_works_in_a_fork_server_whose_guards_are_installed():
+    """The fork server replaces os.fork, os.kill and ctypes by guards before it forks jobs."""
+    script = (
+        "import os, sys\n"
+        "import numpy\n"
+        "from convlib.grading import isolation\n"
+        "from convlib.grading._forbidden import ALWAYS_FORBIDDEN, install_guards\n"
+        "assert 'ctypes' in ALWAYS_FORBIDDEN and 'os.fork' in ALWAYS_FORBIDDEN\n"
+        "install_guards(ALWAYS_FORBIDDEN)\n"
+        "assert getattr(os.fork, '__wrapped_forbidden__', None) == 'os.fork'\n"
+        "r, w = os.pipe()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    try:\n"
+        "        isolation.enter(isolation.Policy(memory_mb=512))\n"
+        "        os.write(w, str(isolation.ACTIVE['seccomp'] and os.getpid() + 1).encode())\n"
+        "    finally:\n"
+        "        os._exit(0)\n"
+        "os.close(w)\n"
+        "print(os.read(r, 100).decode())\n"
+        "os.waitpid(pid, 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2"
 
 
 # --------------------------------------------------------------------------- levels, probing, doctor

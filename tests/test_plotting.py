@@ -49,6 +49,25 @@ def test_flip_and_slide_places_kernel_taps(correlate):
     assert top.get_title().endswith(f"= {y[n]:g}")
 
 
+@pytest.mark.parametrize("correlate", [False, True])
+@pytest.mark.parametrize("n", range(6))
+def test_flip_and_slide_legend_names_the_tap_drawn_at_each_k(correlate, n):
+    """The kernel's legend, e.g. h[k + 1], read at each drawn position k, is the tap drawn there."""
+    import re
+
+    x, h = np.array([1.0, 2, 3, 4]), np.array([5.0, 6.0, 7.0])
+    y = np.correlate(x, h, "full") if correlate else np.convolve(x, h)
+    top, _ = plotting.plot_flip_and_slide(x, h, n, y, correlate=correlate)
+    label = top.containers[1].get_label()
+    positions = np.asarray(top.containers[1].markerline.get_xdata())
+    values = np.asarray(top.containers[1].markerline.get_ydata())
+    index = re.fullmatch(r"h\[(.*)\]", label).group(1)
+    for k, value in zip(positions, values):
+        tap = eval(index, {"k": int(k)})  # e.g. "k - 2" or "3 - k"
+        assert h[tap] == value, f"{label} at k = {k} names h[{tap}], but h = {value} is drawn"
+    plt.close("all")
+
+
 def test_flip_and_slide_convolution_title_for_ahn_example():
     x, h = np.array([3.0, 4.0, 5.0]), np.array([2.0, 1.0])
     top, _ = plotting.plot_flip_and_slide(x, h, 2, np.convolve(x, h))

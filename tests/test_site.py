@@ -109,6 +109,27 @@ def pages(site: Path) -> list[str]:
     return names
 
 
+def _load(driver, url: str) -> None:
+    """Open ``url`` and wait until that page (not the previous one) has finished loading.
+
+    ``driver.get`` was seen to return before the page a test then read was there (an
+    empty footer, a missing play button), e.g. while index.html's redirect was pending;
+    waiting for a complete document with the theme's footer makes the checks read a page.
+    """
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    previous = driver.current_url
+    driver.get(url)
+    # index.html is a redirect (meta refresh) to intro.html: the page reached may differ from
+    # ``url``, but it must not be the previous one
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && document.querySelector('footer') !== null"
+            " && (document.URL === arguments[0] || document.URL !== arguments[1])", url, previous
+        )
+    )
+
+
 # ----------------------------------------------------------------------------- page helpers
 def _open(driver, url: str) -> dict:
     """Load a page, wait for images and MathJax, and return what the checks need."""
@@ -228,7 +249,7 @@ return report;
 def test_each_chapter_has_an_interactive_figure_whose_controls_change_the_picture(
     chapter, browser, base_url, page_states
 ):
-    browser.get(base_url + f"{chapter}.html")
+    _load(browser, base_url + f"{chapter}.html")
     cells = browser.find_elements("css selector", ".convlib-explore")
     assert cells, f"{chapter} has no interactive figure (convlib.widgets.explore)"
     for cell in cells:
@@ -240,7 +261,7 @@ def test_each_chapter_has_an_interactive_figure_whose_controls_change_the_pictur
 
 
 def test_play_button_animates_a_figure(browser, base_url, page_states):
-    browser.get(base_url + f"{CHAPTERS[0]}.html")
+    _load(browser, base_url + f"{CHAPTERS[0]}.html")
     play = browser.find_elements("css selector", ".convlib-explore button[data-play]")
     assert play, f"{CHAPTERS[0]} has no play button"
     img = play[0].find_element("xpath", "ancestor::div[@class='convlib-explore']//img")
@@ -251,7 +272,7 @@ def test_play_button_animates_a_figure(browser, base_url, page_states):
 
 
 def test_search_finds_the_chapters(browser, base_url, page_states):
-    browser.get(base_url + "search.html?q=convolution")
+    _load(browser, base_url + "search.html?q=convolution")
     hits = browser.execute_async_script(
         """
         const done = arguments[arguments.length - 1], started = Date.now();
@@ -273,7 +294,7 @@ def test_search_finds_the_chapters(browser, base_url, page_states):
 def test_each_chapter_downloads_as_a_notebook_with_the_same_code(chapter, browser, base_url, page_states):
     import jupytext
 
-    browser.get(base_url + f"{chapter}.html")
+    _load(browser, base_url + f"{chapter}.html")
     links = [a.get_attribute("href") for a in browser.find_elements("css selector", "a[href$='.ipynb']")]
     assert links, f"{chapter} has no .ipynb download link"
     with urllib.request.urlopen(links[0]) as response:
@@ -283,3 +304,119 @@ def test_each_chapter_downloads_as_a_notebook_with_the_same_code(chapter, browse
     got = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     assert notebook["nbformat"] == 4 and got == expected
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+
+
+# ------------------------------------------------------------------ widths, footer, search
+OVERFLOW = """
+const selectors = ["div.highlight pre", "div.cell_output pre", "div.output pre",
+                   "mjx-container[display='true']", "div.math", "table"];
+const wide = [];
+for (const selector of selectors) {
+    for (const element of document.querySelectorAll("article " + selector)) {
+        if (element.offsetParent === null) { continue; }          // hidden ("show code")
+        if (element.scrollWidth > element.clientWidth + 1) {
+            wide.push(selector + ": " + element.textContent.trim().slice(0, 70));
+        }
+    }
+}
+return wide;
+"""
+
+READABLE = """
+const width = window.innerWidth, problems = [];
+if (document.documentElement.scrollWidth > width + 1) {
+    problems.push("the page scrolls sideways: " + document.documentElement.scrollWidth);
+}
+for (const p of document.querySelectorAll("article p")) {
+    if (p.offsetParent === null) { continue; }
+    const size = parseFloat(getComputedStyle(p).fontSize), box = p.getBoundingClientRect();
+    if (size < 14) { problems.push("text of " + size + "px: " + p.textContent.slice(0, 40)); }
+    if (box.right > width + 1) { problems.push("text cut at the edge: " + p.textContent.slice(0, 40)); }
+}
+return problems;
+"""
+
+
+def _at_width(driver, width: int):
+    driver.set_window_size(width, 900)
+
+
+def test_no_code_output_or_equation_scrolls_sideways_at_1280px(browser, base_url, pages, page_states):
+    _at_width(browser, 1280)
+    wide = {}
+    for name in pages:
+        _open(browser, base_url + name)
+        found = browser.execute_script(OVERFLOW)
+        if found:
+            wide[name] = found
+    assert not wide, f"blocks wider than the column at 1280 px: {json.dumps(wide, indent=1)[:4000]}"
+
+
+def test_text_stays_readable_at_390px(browser, base_url, pages, page_states):
+    _at_width(browser, 390)
+    try:
+        problems = {}
+        for name in pages:
+            _open(browser, base_url + name)
+            found = browser.execute_script(READABLE)
+            if found:
+                problems[name] = found
+    finally:
+        _at_width(browser, 1280)
+    assert not problems, f"at 390 px: {json.dumps(problems, indent=1)[:4000]}"
+
+
+def test_the_configured_footer_shows_on_every_page(browser, base_url, pages, page_states):
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    footer = config["sphinx"]["config"]["html_theme_options"]["extra_footer"]
+    words = footer.split("<")[0].strip()
+    for name in pages:
+        _load(browser, base_url + name)
+        # the page has several <footer>s (the previous/next links come first): read them all
+        shown = browser.execute_script(
+            "return Array.from(document.querySelectorAll('footer')).map(f => f.innerText).join('\\n')"
+        )
+        assert words in shown, f"{name}: the footer {words!r} is not shown (footer: {shown!r})"
+
+
+def test_one_search_control_per_page(browser, base_url, page_states):
+    _load(browser, base_url + f"{CHAPTERS[0]}.html")
+    visible = browser.execute_script(
+        """
+        return Array.from(document.querySelectorAll(".search-button__button, .bd-search"))
+            .filter(e => e.offsetParent !== null && !e.closest(".search-button__wrapper"))
+            .map(e => e.className);
+        """
+    )
+    assert len(visible) == 1, f"search controls shown: {visible}"
+
+
+FIGURES = """
+const figures = Array.from(document.querySelectorAll("article figure[id]"));
+return figures.map(f => ({
+    id: f.id,
+    number: (f.querySelector("figcaption .caption-number") || {textContent: ""}).textContent.trim(),
+    caption: (f.querySelector("figcaption .caption-text") || {textContent: ""}).textContent.trim(),
+    alt: Array.from(f.querySelectorAll("img")).map(img => img.getAttribute("alt") || ""),
+    width: Math.min(...Array.from(f.querySelectorAll("img")).map(img => img.getBoundingClientRect().width)),
+    references: document.querySelectorAll(`article a[href='#${f.id}']`).length,
+}));
+"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_numbers_captions_and_references_its_figures(chapter, browser, base_url, page_states):
+    _at_width(browser, 1280)
+    _load(browser, base_url + f"{chapter}.html")
+    figures = browser.execute_script(FIGURES)
+    assert len(figures) >= 2, f"{chapter}: {len(figures)} numbered figures, expected its key figures"
+    for figure in figures:
+        assert figure["number"].startswith("Fig."), f"{chapter}: {figure['id']} has no number"
+        assert len(figure["caption"]) > 30, f"{chapter}: {figure['id']} caption {figure['caption']!r}"
+        assert figure["alt"] and all(len(a) > 30 for a in figure["alt"]), (
+            f"{chapter}: {figure['id']} lacks alt text saying what it shows: {figure['alt']}"
+        )
+        assert figure["references"] >= 1, f"{chapter}: {figure['id']} is never referenced from the text"
+        assert figure["width"] >= 300, f"{chapter}: {figure['id']} drawn {figure['width']:.0f} px wide"

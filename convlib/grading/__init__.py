@@ -6,8 +6,11 @@
 - :mod:`convlib.grading.engine` grades notebooks in sandboxed, resource-limited child
   processes of a fork server, and compares their results in the trusted process.
 - :mod:`convlib.grading.preprocessors` plugs the engine into ``nbgrader autograde``;
-  :mod:`convlib.grading.autograde` grades a folder of submissions in parallel;
-  :mod:`convlib.grading.report` writes the class report.
+  :mod:`convlib.grading.autograde` grades a folder of submissions in parallel, on the
+  Dask workers of :mod:`convlib.grading.cluster` (local or on several machines);
+  :mod:`convlib.grading.gradebook` says where the gradebook is (SQLite or
+  ``$NBGRADER_DB_URL``, e.g. PostgreSQL); :mod:`convlib.grading.report` writes the
+  class report.
 """
 from __future__ import annotations
 

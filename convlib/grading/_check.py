@@ -4,7 +4,10 @@ from __future__ import annotations
 import copy
 import dis
 import inspect
+import os
+import sysconfig
 import textwrap
+import traceback
 from typing import Any, Callable
 
 import numpy as np
@@ -58,6 +61,29 @@ def _forbidden_in(func: Callable[..., Any], function: str, forbidden: tuple[str,
     entries = tuple(forbidden) + ALWAYS_FORBIDDEN
     found.update(path for path in _code_paths(func) if matches(path, entries))
     return sorted(found)
+
+
+def _where(error: BaseException) -> str:
+    """Where in the student's code ``error`` was raised: IPython's cell name and the line.
+
+    The innermost frame that is not in an installed package (numpy, convlib...) is the
+    student's; IPython names its cells ``Cell In[5]``, as its own tracebacks do.
+    """
+    package_dirs = tuple({sysconfig.get_paths()[key] for key in ("purelib", "platlib", "stdlib")}
+                         | {os.path.dirname(os.path.dirname(__file__))})
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not os.path.abspath(frame.filename).startswith(package_dirs)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    name = os.path.basename(frame.filename)
+    try:
+        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821
+        name = " ".join(shell.compile.format_code_name(frame.filename) or (name,))
+    except Exception:  # not in IPython, or an IPython without format_code_name
+        pass
+    where = f"{name}, line {frame.lineno}"
+    return where + (f": {frame.line.strip()}" if frame.line else "")
 
 
 def check(assignment: str, function: str, func: Callable[..., Any]) -> float | None:
@@ -132,6 +158,9 @@ def check(assignment: str, function: str, func: Callable[..., Any]) -> float | N
             actual = to_plain(func(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
         except Exception as error:  # the student's bug: report it, keep checking
             detail = f"{type(error).__name__}: {error}"[:300]
+            where = _where(error)
+            if where:
+                detail += f" ({where})"
             outcomes.append(problem_outcome(case, "error", "raised an exception", detail, spec=fspec))
             continue
         outcomes.append(judge_value(fspec, case, expected, actual, mistake_outputs(fspec, case, expected)))

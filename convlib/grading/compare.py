@@ -14,7 +14,7 @@ import numpy as np
 
 from ._values import Opaque, TensorData
 
-__all__ = ["Mismatch", "compare", "find_mismatch", "format_value"]
+__all__ = ["Mismatch", "compare", "distinct_texts", "find_mismatch", "format_value", "value_code"]
 
 
 class Mismatch(NamedTuple):
@@ -49,6 +49,73 @@ def _as_array(value: Any) -> np.ndarray | None:
     return array if array.dtype.kind in "biufc" else None
 
 
+def distinct_texts(expected: Any, actual: Any) -> tuple[str, str]:
+    """Two numbers as text, with just enough significant digits to tell them apart.
+
+    Examples
+    --------
+    >>> distinct_texts(0.07437451, 0.07437452)
+    ('0.07437451', '0.07437452')
+    >>> distinct_texts(2.0, 2.5)
+    ('2.0', '2.5')
+    """
+    def text(value: Any, digits: int) -> str:
+        value = value.item() if isinstance(value, np.generic) else value
+        if isinstance(value, complex):
+            return f"({text(value.real, digits)}{'+' if value.imag >= 0 else '-'}{text(abs(value.imag), digits)}j)"
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            return repr(value)
+        return f"{value:.{digits}g}" if isinstance(value, float) else repr(value)
+
+    for digits in range(6, 18):
+        pair = text(expected, digits), text(actual, digits)
+        if pair[0] != pair[1]:
+            return pair
+    return text(expected, 17), text(actual, 17)
+
+
+def _difference(expected: Any, actual: Any, rtol: float, atol: float) -> str:
+    """The absolute and relative difference of two numbers, against the tolerance."""
+    with np.errstate(all="ignore"):
+        absolute = float(abs(complex(actual) - complex(expected)))
+        scale = float(abs(complex(expected)))
+    if not np.isfinite(absolute):
+        return "one of them is not a finite number"
+    relative = f"{absolute / scale:.2g}" if scale else "inf"
+    allowed = atol + rtol * scale
+    return (f"difference {absolute:.2g}, relative {relative}; the tolerance allows "
+            f"{atol:g} + {rtol:g} * |expected| = {allowed:.2g}")
+
+
+_SINGLE = {np.dtype(np.float64): np.float32, np.dtype(np.complex128): np.complex64}
+
+
+def _low_precision(expected: np.ndarray, actual: np.ndarray) -> str | None:
+    """Why ``actual`` looks computed in single (or half) precision, if it does.
+
+    Only when it is close to ``expected`` (relative error under 1e-3 of the largest
+    value): a result that is far off has a real mistake, whatever its precision.
+    """
+    if expected.dtype not in _SINGLE or actual.dtype.kind not in "fc":
+        return None
+    with np.errstate(all="ignore"):
+        error = np.max(np.abs(actual - expected)) / max(float(np.max(np.abs(expected))), 1e-300)
+    if not error < 1e-3:
+        return None
+    if actual.dtype.itemsize < expected.dtype.itemsize:
+        digits = np.finfo(actual.dtype).precision + 1
+        return f"your result has dtype {actual.dtype}, which keeps about {digits} significant digits"
+    if actual.dtype not in _SINGLE:
+        return None
+    with np.errstate(all="ignore"):
+        representable = np.all(actual.astype(_SINGLE[actual.dtype]).astype(actual.dtype) == actual)
+        exact_expected = np.all(expected.astype(_SINGLE[expected.dtype]).astype(expected.dtype) == expected)
+    if representable and not exact_expected:
+        return ("every value of your result is a float32 number (converted to float64 at the "
+                "end): the computation ran in single precision")
+    return None
+
+
 def _compare_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float) -> Mismatch | None:
     if actual.shape != expected.shape:
         return Mismatch("wrong output shape",
@@ -63,12 +130,17 @@ def _compare_arrays(expected: np.ndarray, actual: np.ndarray, rtol: float, atol:
         return None
     index = tuple(int(i) for i in np.argwhere(~close)[0])
     where = index[0] if len(index) == 1 else index
-    return Mismatch("wrong values",
-                    f"{int((~close).sum())} of {close.size} values differ; the first at index "
-                    f"{where}: expected {format_value(expected[index])}, got {format_value(actual[index])}")
+    want, got = distinct_texts(expected[index], actual[index])
+    text = (f"{int((~close).sum())} of {close.size} values differ; the first at index {where}: "
+            f"expected {want}, got {got} ({_difference(expected[index], actual[index], rtol, atol)})")
+    precision = _low_precision(expected, actual)
+    if precision is not None:
+        return Mismatch("computed in float32", f"{text}; {precision}")
+    return Mismatch("wrong values", text)
 
 
-def find_mismatch(expected: Any, actual: Any, *, rtol: float = 1e-7, atol: float = 1e-9) -> Mismatch | None:
+def find_mismatch(expected: Any, actual: Any, *, rtol: float = 1e-7, atol: float = 1e-9,
+                  names: tuple[str, ...] = ()) -> Mismatch | None:
     """How ``actual`` differs from ``expected``, or ``None`` when it matches.
 
     Parameters
@@ -79,6 +151,9 @@ def find_mismatch(expected: Any, actual: Any, *, rtol: float = 1e-7, atol: float
         The result under test.
     rtol, atol : float
         Tolerances as in :func:`numpy.isclose`.
+    names : tuple of str, optional
+        The names of the results when ``expected`` is a tuple (``("dx", "dw", "db")``),
+        used in the sentence instead of "result 0", "result 1", ...
 
     Returns
     -------
@@ -102,12 +177,16 @@ def find_mismatch(expected: Any, actual: Any, *, rtol: float = 1e-7, atol: float
             return Mismatch("wrong dtype", f"expected dtype {expected.dtype}, got {actual.dtype}")
         return _compare_arrays(expected.array, actual.array, rtol, atol)
     if isinstance(expected, (tuple, list)):
+        named = len(names) == len(expected)
         if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
-            return Mismatch("wrong type", f"expected a tuple of {len(expected)} results, got {_kind(actual)}")
+            what = f" ({', '.join(names)})" if named else ""
+            return Mismatch("wrong type", f"expected a tuple of {len(expected)} results{what}, "
+                            f"got {_kind(actual)}")
         for position, (want, got) in enumerate(zip(expected, actual)):
             mismatch = find_mismatch(want, got, rtol=rtol, atol=atol)
             if mismatch is not None:
-                return Mismatch(mismatch.label, f"result {position}: {mismatch.text}")
+                name = names[position] if named else f"result {position}"
+                return Mismatch(mismatch.label, f"{name}: {mismatch.text}")
         return None
     if actual is None and expected is not None:
         return Mismatch("returned None", "the function returned None: is a `return` missing?")
@@ -146,7 +225,7 @@ def compare(expected: Any, actual: Any, *, rtol: float = 1e-7, atol: float = 1e-
 
     Examples
     --------
-    >>> compare(np.array([1.0, 2.0]), np.array([1.0, 2.5]))
+    >>> compare(np.array([1.0, 2.0]), np.array([1.0, 2.5])).split(" (")[0]
     '1 of 2 values differ; the first at index 1: expected 2.0, got 2.5'
     """
     mismatch = find_mismatch(expected, actual, rtol=rtol, atol=atol)
@@ -184,3 +263,59 @@ def format_value(value: Any, *, max_chars: int = 400) -> str:
     else:
         text = repr(value)
     return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
+
+
+def _code_items(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_code_items(item) for item in value) + "]"
+    return _scalar_code(value)
+
+
+def _scalar_code(value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, complex):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if np.isfinite(value) else f"float('{value}')"
+    if isinstance(value, str) and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return repr(value)
+
+
+_DEFAULT_DTYPES = ("float64", "int64", "complex128", "bool")
+
+
+def value_code(value: Any) -> str:
+    """Python source that rebuilds ``value`` exactly (arrays as ``np.array([...])``).
+
+    Used for examples a student can paste into a notebook cell: floats are written
+    with every digit they need to round-trip, nothing is elided.
+
+    Examples
+    --------
+    >>> value_code(np.array([1.0, 0.1 + 0.2]))
+    'np.array([1.0, 0.30000000000000004])'
+    >>> value_code(np.zeros((1, 2), dtype=np.float32))
+    'np.array([[0.0, 0.0]], dtype=np.float32)'
+    >>> value_code((2, "same"))
+    '(2, "same")'
+    """
+    if isinstance(value, TensorData):
+        options = f", dtype={value.dtype}"
+        if value.device != "cpu":
+            options += f', device="{value.device}"'
+        return f"torch.tensor({_code_items(value.array.tolist())}{options})"
+    if isinstance(value, np.ndarray):
+        dtype = "" if value.dtype.name in _DEFAULT_DTYPES else f", dtype=np.{value.dtype.name}"
+        return f"np.array({_code_items(value.tolist())}{dtype})"
+    if isinstance(value, Opaque):
+        return f"<{value.type_name}: {value.text}>"
+    if isinstance(value, tuple):
+        inner = ", ".join(value_code(item) for item in value)
+        return f"({inner}{',' if len(value) == 1 else ''})"
+    if isinstance(value, list):
+        return "[" + ", ".join(value_code(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {value_code(item)}" for key, item in value.items()) + "}"
+    return _scalar_code(value)

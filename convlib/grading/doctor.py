@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["--quiet"])
     0
     """
-    parser = argparse.ArgumentParser(prog="python -m convlib.grading.doctor", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m convlib.grading.doctor",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--gpu", action="store_true", help="require the NVIDIA device nodes too")
     parser.add_argument("--require", action="append", default=[], choices=OPTIONAL_LAYERS,
                         help="also require this optional layer (repeatable)")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import time
 import zlib
@@ -46,6 +47,7 @@ __all__ = ["ISOLATION_LEVELS", "Grader", "IsolationUnavailable", "NotebookResult
 
 ENGINE_VERSION = "2"
 SEED_FILE = ".grading_seed"
+CUDA_VARIABLE = "CONVLIB_GRADING_CUDA"  # "1"/"0": run the CUDA cases or not, whatever this machine has
 
 # ---- the time limits' one home (CPU seconds of the student's process tree, times time_scale)
 MAX_TIMEOUTS = 2  # time-outs per function before its remaining checks are not run
@@ -192,10 +194,29 @@ def _first_line(source: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _error_text(error: Mapping[str, str]) -> str:
+_WHERE = re.compile(r"cell (\d+), line (\d+)")
+
+
+def _error_text(error: Mapping[str, str], cells: list[tuple[int, str]] = ()) -> str:
+    """The error in one line; its place as the notebook's own cell number and the line in it.
+
+    The sandbox names the k-th code cell it ran ``cell k``; ``cells`` (see
+    :func:`student_cells`) turns that into the cell's position in the notebook, counted
+    from 1 as a student counts them, and the cell's first line.
+    """
     text = f"{error.get('type', 'Error')}: {error.get('message', '')}".strip()
-    if error.get("where"):
-        text += f" ({error['where']})"
+    where = error.get("where") or ""
+    match = _WHERE.match(where)
+    if match and int(match[1]) < len(cells):
+        index, source = cells[int(match[1])]
+        rest = where[match.end():]
+        lines = source.splitlines()
+        if not rest and 0 < int(match[2]) <= len(lines):  # exec'd code has no line text
+            rest = f": {lines[int(match[2]) - 1].strip()}"
+        where = (f"cell {index + 1} of the notebook, the one starting {_first_line(source)!r}, "
+                 f"line {match[2]}{rest}")
+    if where:
+        text += f" ({where})"
     return text[:600]
 
 
@@ -226,6 +247,7 @@ class _FunctionTask:
 class _Student:
     def __init__(self, key: str, cells: list[tuple[int, str]], grader: "Grader") -> None:
         self.key = key
+        self.cells = list(cells)
         self.indices = [index for index, _ in cells]
         self.sources = [source for _, source in cells]
         self.skip: set[int] = set()
@@ -542,7 +564,7 @@ class Grader:
                 index = meta.get("cell", meta.get("case"))
             if kind == P.CELL_ERROR:
                 ordinal = int(meta["cell"])
-                student.cell_errors.setdefault(ordinal, _error_text(meta.get("error", {})))
+                student.cell_errors.setdefault(ordinal, _error_text(meta.get("error", {}), student.cells))
             elif kind == P.PATCHED:
                 note = (f"Your notebook replaced {', '.join(meta.get('patched', []))} at top level; "
                         "grading ignores such changes.")
@@ -565,7 +587,7 @@ class Grader:
                 k = int(meta["case"])
                 if k not in job["cases"] or k in task.outcomes:
                     continue
-                task.outcomes[k] = self._judge_record(spec, k, meta, value)
+                task.outcomes[k] = self._judge_record(spec, k, meta, value, student.cells)
             elif kind == P.DONE:
                 complete = True
         if complete:
@@ -638,7 +660,8 @@ class Grader:
             return
         task.set_all(NOT_GRADED, "not graded, infrastructure error", f"the sandbox ended unexpectedly ({reason}, {phase})")
 
-    def _judge_record(self, spec: FunctionSpec, k: int, meta: Mapping[str, Any], value: bytes) -> Outcome:
+    def _judge_record(self, spec: FunctionSpec, k: int, meta: Mapping[str, Any], value: bytes,
+                      cells: list[tuple[int, str]] = ()) -> Outcome:
         case = self.cases[spec.name][k]
         patched = [str(p) for p in meta.get("patched", [])]
         if patched:
@@ -650,7 +673,7 @@ class Grader:
             if kind == "ForbiddenCallError":
                 return problem_outcome(case, "forbidden", "forbidden call", _error_text(error))
             label = "memory limit exceeded" if kind == "MemoryError" else "raised an exception"
-            return problem_outcome(case, "error", label, _error_text(error), spec=spec)
+            return problem_outcome(case, "error", label, _error_text(error, cells), spec=spec)
         try:
             actual = decode(value)
         except DecodeError as error:
@@ -659,6 +682,10 @@ class Grader:
 
 
 def _cuda_available() -> bool:
+    # the parallel grader decides where CUDA cases run (GPU workers) and tells nbgrader
+    forced = os.environ.get(CUDA_VARIABLE)
+    if forced in ("0", "1"):
+        return forced == "1"
     try:
         import torch
     except ImportError:

@@ -14,22 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .inputs import floats, normal
 from .spec import Assignment, Case, FunctionSpec, Mistake
 
 __all__ = ["ASSIGNMENT"]
 
 _MODES = ("full", "same", "valid")
-
-
-def _ints(values) -> np.ndarray:
-    return np.asarray(values, dtype=float)
-
-
-def _normal(rng: np.random.Generator, n: int, *, complex_: bool = False) -> np.ndarray:
-    values = rng.standard_normal(n)
-    if complex_:
-        values = values + 1j * rng.standard_normal(n)
-    return values
 
 
 # ---------------------------------------------------------------------------------------
@@ -127,6 +117,18 @@ def mistake_valid_assumes_longer_x(x, h, mode="full"):
     return np.zeros(0, dtype=np.result_type(x, h))
 
 
+def mistake_assumes_longer_x(x, h, mode="full"):
+    """'same' and 'valid' cut out of the full result as if x were the longer input."""
+    n, m = len(x), len(h)
+    full = np.convolve(x, h)
+    if mode == "same":
+        start = (m - 1) // 2
+        return full[start : start + n]
+    if mode == "valid":
+        return full[m - 1 : n]
+    return full
+
+
 def mistake_mode_circular(x, h, mode="full"):
     return _window(_circular(x, h), len(x), len(h), mode) if mode != "full" else _circular(x, h)
 
@@ -173,7 +175,10 @@ def mistake_poly_added(p, q):
 
 
 def mistake_poly_elementwise(p, q):
-    return np.asarray(p) * np.asarray(q)
+    """Matching coefficients multiplied (as zip(p, q) pairs them: the shorter length)."""
+    p, q = np.asarray(p), np.asarray(q)
+    n = min(len(p), len(q))
+    return p[:n] * q[:n]
 
 
 def mistake_poly_top_lost(p, q):
@@ -194,78 +199,82 @@ def mistake_poly_one_reversed(p, q):
 
 def convolve_full_cases(rng: np.random.Generator) -> list[Case]:
     return [
-        Case("odd kernel (3 taps)", (_ints([1, 2, 3, 4]), _ints([1, 0, -1])), visible=True),
-        Case("even kernel (2 taps), not symmetric", (_ints([2, -1, 3]), _ints([1, 2])), visible=True),
-        Case("kernel longer than the signal", (_ints([1, 2]), _ints([3, 0, 1, -1])), visible=True),
-        Case("random signal, odd kernel", (_normal(rng, 17), _normal(rng, 5))),
-        Case("random signal, even kernel", (_normal(rng, 12), _normal(rng, 4))),
-        Case("kernel longer than the signal, random", (_normal(rng, 3), _normal(rng, 8))),
-        Case("one-tap kernel", (_normal(rng, 6), _normal(rng, 1))),
-        Case("one-sample signal", (_normal(rng, 1), _normal(rng, 4))),
-        Case("equal lengths", (_normal(rng, 5), _normal(rng, 5))),
-        Case("complex signal and kernel", (_normal(rng, 7, complex_=True), _normal(rng, 3, complex_=True))),
+        Case("odd kernel (3 taps)", (floats([1, 2, 3, 4]), floats([1, 0, -1])), visible=True),
+        Case("even kernel (2 taps), not symmetric", (floats([2, -1, 3]), floats([1, 2])), visible=True),
+        Case("kernel longer than the signal", (floats([1, 2]), floats([3, 0, 1, -1])), visible=True),
+        Case("complex signal and kernel", (np.array([1, 2j, -1]), np.array([1 - 1j, 2])), visible=True),
+        Case("random signal, odd kernel", (normal(rng, 17), normal(rng, 5))),
+        Case("random signal, even kernel", (normal(rng, 12), normal(rng, 4))),
+        Case("kernel longer than the signal, random", (normal(rng, 3), normal(rng, 8))),
+        Case("one-tap kernel", (normal(rng, 6), normal(rng, 1))),
+        Case("one-sample signal", (normal(rng, 1), normal(rng, 4))),
+        Case("equal lengths", (normal(rng, 5), normal(rng, 5))),
+        Case("complex signal and kernel", (normal(rng, 7, complex_=True), normal(rng, 3, complex_=True))),
         Case("integer inputs", (rng.integers(-5, 6, 9), rng.integers(-5, 6, 4))),
-        Case("longer signal (400 samples, 33 taps)", (_normal(rng, 400), _normal(rng, 33))),
+        Case("longer signal (400 samples, 33 taps)", (normal(rng, 400), normal(rng, 33))),
     ]
 
 
 def convolve_cases(rng: np.random.Generator) -> list[Case]:
     visible = [
-        Case("'full' mode", (_ints([1, 2, 3, 4, 5]), _ints([1, 0, -1])), {"mode": "full"}, visible=True),
-        Case("'same' mode, odd kernel", (_ints([1, 2, 3, 4, 5]), _ints([1, 2, 3])), {"mode": "same"}, visible=True),
-        Case("'same' mode, even kernel", (_ints([1, 2, 3, 4, 5]), _ints([1, -1])), {"mode": "same"}, visible=True),
-        Case("'valid' mode", (_ints([1, 2, 3, 4, 5]), _ints([2, 1, 0])), {"mode": "valid"}, visible=True),
-        Case("default mode is 'full'", (_ints([3, 1, 2]), _ints([1, 1])), visible=True),
+        Case("'full' mode", (floats([1, 2, 3, 4, 5]), floats([1, 0, -1])), {"mode": "full"}, visible=True),
+        Case("'same' mode, odd kernel", (floats([1, 2, 3, 4, 5]), floats([1, 2, 3])), {"mode": "same"}, visible=True),
+        Case("'same' mode, even kernel", (floats([1, 2, 3, 4, 5]), floats([1, -1])), {"mode": "same"}, visible=True),
+        Case("'valid' mode", (floats([1, 2, 3, 4, 5]), floats([2, 1, 0])), {"mode": "valid"}, visible=True),
+        Case("default mode is 'full'", (floats([3, 1, 2]), floats([1, -2])), visible=True),
+        Case("'same' mode, kernel longer than the signal", (floats([1, 2, 3]), floats([1, 0, -1, 2, 1])), {"mode": "same"}, visible=True),
+        Case("'valid' mode, kernel longer than the signal", (floats([1, -1]), floats([1, 2, 3, 4])), {"mode": "valid"}, visible=True),
     ]
     hidden = []
     for mode in _MODES:
         hidden += [
-            Case(f"'{mode}' mode, odd kernel", (_normal(rng, 11), _normal(rng, 5)), {"mode": mode}),
-            Case(f"'{mode}' mode, even kernel", (_normal(rng, 10), _normal(rng, 4)), {"mode": mode}),
-            Case(f"'{mode}' mode, kernel longer than the signal (odd)", (_normal(rng, 4), _normal(rng, 9)), {"mode": mode}),
-            Case(f"'{mode}' mode, kernel longer than the signal (even)", (_normal(rng, 3), _normal(rng, 6)), {"mode": mode}),
-            Case(f"'{mode}' mode, complex data", (_normal(rng, 8, complex_=True), _normal(rng, 3, complex_=True)), {"mode": mode}),
+            Case(f"'{mode}' mode, odd kernel", (normal(rng, 11), normal(rng, 5)), {"mode": mode}),
+            Case(f"'{mode}' mode, even kernel", (normal(rng, 10), normal(rng, 4)), {"mode": mode}),
+            Case(f"'{mode}' mode, kernel longer than the signal (odd)", (normal(rng, 4), normal(rng, 9)), {"mode": mode}),
+            Case(f"'{mode}' mode, kernel longer than the signal (even)", (normal(rng, 3), normal(rng, 6)), {"mode": mode}),
+            Case(f"'{mode}' mode, complex data", (normal(rng, 8, complex_=True), normal(rng, 3, complex_=True)), {"mode": mode}),
         ]
     hidden += [
-        Case("'same' mode, one-tap kernel", (_normal(rng, 6), _normal(rng, 1)), {"mode": "same"}),
-        Case("'valid' mode, equal lengths (one sample)", (_normal(rng, 6), _normal(rng, 6)), {"mode": "valid"}),
-        Case("'same' mode, equal even lengths", (_normal(rng, 4), _normal(rng, 4)), {"mode": "same"}),
+        Case("'same' mode, one-tap kernel", (normal(rng, 6), normal(rng, 1)), {"mode": "same"}),
+        Case("'valid' mode, equal lengths (one sample)", (normal(rng, 6), normal(rng, 6)), {"mode": "valid"}),
+        Case("'same' mode, equal even lengths", (normal(rng, 4), normal(rng, 4)), {"mode": "same"}),
     ]
     return visible + hidden
 
 
 def correlate_cases(rng: np.random.Generator) -> list[Case]:
     visible = [
-        Case("'valid' mode (the default)", (_ints([1, 2, 3, 4, 5]), _ints([1, 0, -1])), visible=True),
-        Case("'full' mode", (_ints([1, 2, 3]), _ints([0, 1, 2])), {"mode": "full"}, visible=True),
-        Case("'same' mode, odd kernel", (_ints([1, 2, 3, 4]), _ints([1, 2, 3])), {"mode": "same"}, visible=True),
-        Case("complex kernel: conjugated", (_ints([1, 2, 3]), np.array([1j, 1.0])), {"mode": "full"}, visible=True),
+        Case("'valid' mode (the default)", (floats([1, 2, 3, 4, 5]), floats([1, 0, -1])), visible=True),
+        Case("'full' mode", (floats([1, 2, 3]), floats([0, 1, 2])), {"mode": "full"}, visible=True),
+        Case("'same' mode, odd kernel", (floats([1, 2, 3, 4]), floats([1, 2, 3])), {"mode": "same"}, visible=True),
+        Case("complex kernel: conjugated", (floats([1, 2, 3]), np.array([1j, 1.0])), {"mode": "full"}, visible=True),
+        Case("'same' mode, even kernel", (floats([1, 2, 3, 4, 5]), floats([2, -1])), {"mode": "same"}, visible=True),
     ]
     hidden = []
     for mode in _MODES:
         hidden += [
-            Case(f"'{mode}' mode, odd kernel", (_normal(rng, 10), _normal(rng, 3)), {"mode": mode}),
-            Case(f"'{mode}' mode, even kernel", (_normal(rng, 9), _normal(rng, 4)), {"mode": mode}),
-            Case(f"'{mode}' mode, complex data (conjugate)", (_normal(rng, 7, complex_=True), _normal(rng, 3, complex_=True)), {"mode": mode}),
-            Case(f"'{mode}' mode, kernel longer than the signal", (_normal(rng, 3), _normal(rng, 7)), {"mode": mode}),
+            Case(f"'{mode}' mode, odd kernel", (normal(rng, 10), normal(rng, 3)), {"mode": mode}),
+            Case(f"'{mode}' mode, even kernel", (normal(rng, 9), normal(rng, 4)), {"mode": mode}),
+            Case(f"'{mode}' mode, complex data (conjugate)", (normal(rng, 7, complex_=True), normal(rng, 3, complex_=True)), {"mode": mode}),
+            Case(f"'{mode}' mode, kernel longer than the signal", (normal(rng, 3), normal(rng, 7)), {"mode": mode}),
         ]
     hidden += [
-        Case("'same' mode, even kernel, complex", (_normal(rng, 8, complex_=True), _normal(rng, 2, complex_=True)), {"mode": "same"}),
-        Case("'valid' mode, equal lengths", (_normal(rng, 5), _normal(rng, 5))),
+        Case("'same' mode, even kernel, complex", (normal(rng, 8, complex_=True), normal(rng, 2, complex_=True)), {"mode": "same"}),
+        Case("'valid' mode, equal lengths", (normal(rng, 5), normal(rng, 5))),
     ]
     return visible + hidden
 
 
 def poly_multiply_cases(rng: np.random.Generator) -> list[Case]:
     return [
-        Case("(1 + x)(1 - x) = 1 - x^2", (_ints([1, 1]), _ints([1, -1])), visible=True),
-        Case("(1 + 2x + 3x^2)(4 + 5x)", (_ints([1, 2, 3]), _ints([4, 5])), visible=True),
-        Case("a constant times a polynomial", (_ints([3]), _ints([1, 0, 2])), visible=True),
-        Case("random degrees 5 and 3", (_normal(rng, 6), _normal(rng, 4))),
-        Case("equal degrees", (_normal(rng, 5), _normal(rng, 5))),
-        Case("the longer polynomial second", (_normal(rng, 2), _normal(rng, 7))),
-        Case("zero top coefficient is kept", (np.array([1.0, 2.0, 0.0]), np.array([3.0, 0.0]))),
-        Case("complex coefficients", (_normal(rng, 3, complex_=True), _normal(rng, 4, complex_=True))),
+        Case("(1 + x)(1 - x) = 1 - x^2", (floats([1, 1]), floats([1, -1])), visible=True),
+        Case("(1 + 2x + 3x^2)(4 + 5x)", (floats([1, 2, 3]), floats([4, 5])), visible=True),
+        Case("a constant times a polynomial", (floats([3]), floats([1, 0, 2])), visible=True),
+        Case("zero top coefficient is kept", (floats([1, 2, 0]), floats([3, 0])), visible=True),
+        Case("random degrees 5 and 3", (normal(rng, 6), normal(rng, 4))),
+        Case("equal degrees", (normal(rng, 5), normal(rng, 5))),
+        Case("the longer polynomial second", (normal(rng, 2), normal(rng, 7))),
+        Case("complex coefficients", (normal(rng, 3, complex_=True), normal(rng, 4, complex_=True))),
         Case("integer coefficients", (rng.integers(-4, 5, 6), rng.integers(-4, 5, 3))),
     ]
 
@@ -319,6 +328,11 @@ ASSIGNMENT = Assignment(
                 Mistake("'valid' assumes the signal is longer",
                         "When h is longer than x, 'valid' has M - N + 1 samples (the roles swap), "
                         "not zero.", mistake_valid_assumes_longer_x),
+                Mistake("assumes len(x) >= len(h)",
+                        "When the kernel is the longer input the roles swap: 'same' keeps max(N, M) "
+                        "samples starting at (min(N, M) - 1) // 2, 'valid' keeps full[min(N, M) - 1 : "
+                        "max(N, M)]. Cutting with len(x) and len(h) in fixed roles fails when "
+                        "len(h) > len(x).", mistake_assumes_longer_x),
                 Mistake("circular instead of linear convolution", _CIRCULAR, mistake_mode_circular),
             ),
         ),

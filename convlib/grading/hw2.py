@@ -12,33 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .inputs import floats, hidden_rng, normal, public_rng, small_ints
 from .spec import Assignment, Case, FunctionSpec, Mistake
 
 __all__ = ["ASSIGNMENT"]
 
 _PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
-
-
-def _hidden(rng: np.random.Generator | None, seed: int) -> np.random.Generator:
-    """The generator for hidden inputs: the grader's (seeded from the instructor's secret)
-    or, without one, a fixed public seed. Visible cases never draw from it."""
-    return rng if rng is not None else _rng(100 + seed)
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(20_260_200 + seed)
-
-
-def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Small integer-valued floats: easy to read in feedback."""
-    return rng.integers(-3, 4, size=shape).astype(float)
-
-
-def _normal(rng: np.random.Generator, shape: tuple[int, ...], *, complex_: bool = False) -> np.ndarray:
-    values = rng.standard_normal(shape)
-    if complex_:
-        values = values + 1j * rng.standard_normal(shape)
-    return values
 
 
 # ---------------------------------------------------------------------------------------
@@ -105,6 +84,10 @@ def mistake_convolve_mode_ignored(image, kernel, mode="full", boundary="fill", f
     return reference_convolve2d(image, kernel, "full", boundary, fillvalue)
 
 
+def mistake_convolve_always_same(image, kernel, mode="full", boundary="fill", fillvalue=0):
+    return reference_convolve2d(image, kernel, "same", boundary, fillvalue)
+
+
 def mistake_convolve_same_off_by_one(image, kernel, mode="full", boundary="fill", fillvalue=0):
     if mode != "same":
         return reference_convolve2d(image, kernel, mode, boundary, fillvalue)
@@ -137,6 +120,10 @@ def mistake_correlate_boundary_ignored(image, kernel, mode="full", boundary="fil
 
 def mistake_correlate_mode_ignored(image, kernel, mode="full", boundary="fill", fillvalue=0):
     return reference_correlate2d(image, kernel, "full", boundary, fillvalue)
+
+
+def mistake_correlate_always_same(image, kernel, mode="full", boundary="fill", fillvalue=0):
+    return reference_correlate2d(image, kernel, "same", boundary, fillvalue)
 
 
 def mistake_correlate_same_off_by_one(image, kernel, mode="full", boundary="fill", fillvalue=0):
@@ -208,6 +195,12 @@ _BOUNDARY_IGNORED = (
     "'fill' pads with `fillvalue`, 'wrap' with the opposite edge (periodic), "
     "'symm' with the mirror image including the edge pixel (np.pad mode='symmetric').",
 )
+_ALWAYS_SAME = (
+    "wrong output shape: always 'same'",
+    "Your output always has the image's shape, whatever `mode` says. Only 'same' keeps the "
+    "image's shape; 'full' has (N1 + K1 - 1, N2 + K2 - 1) pixels (pad K - 1 on every side), "
+    "'valid' (N1 - K1 + 1, N2 - K2 + 1) (no padding).",
+)
 _MODE_IGNORED = (
     "wrong output shape: mode ignored",
     "You always return the 'full' result. 'same' keeps the centre window of the size of "
@@ -219,71 +212,74 @@ _MODE_IGNORED = (
 
 
 def convolve2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    fixed, rng = _rng(1), _hidden(rng, 1)
+    fixed, rng = public_rng(2, 1), hidden_rng(rng, 2, 1)
     cases = [
-        Case("full mode, odd 3x3 kernel", (_ints(fixed, (4, 5)), _ints(fixed, (3, 3))), visible=True),
-        Case("same mode, odd 3x3 kernel", (_ints(fixed, (5, 4)), _ints(fixed, (3, 3))), {"mode": "same"}, visible=True),
-        Case("valid mode, odd 3x3 kernel", (_ints(fixed, (5, 6)), _ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
-        Case("same mode, even 2x2 kernel", (_ints(fixed, (4, 4)), _ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
-        Case("wrap boundary, same mode", (_ints(fixed, (4, 5)), _ints(fixed, (3, 3))), {"mode": "same", "boundary": "wrap"}, visible=True),
-        Case("full mode, even 2x4 kernel", (_normal(rng, (6, 7)), _normal(rng, (2, 4)))),
-        Case("same mode, even 4x2 kernel", (_normal(rng, (7, 6)), _normal(rng, (4, 2))), {"mode": "same"}),
-        Case("valid mode, even 4x4 kernel", (_normal(rng, (8, 9)), _normal(rng, (4, 4))), {"mode": "valid"}),
-        Case("kernel larger than the image, full mode", (_normal(rng, (3, 4)), _normal(rng, (5, 6)))),
-        Case("kernel larger than the image, same mode", (_normal(rng, (3, 4)), _normal(rng, (5, 6))), {"mode": "same"}),
-        Case("kernel larger than the image in both axes, valid mode", (_normal(rng, (2, 3)), _normal(rng, (4, 5))), {"mode": "valid"}),
-        Case("complex image and kernel, full mode", (_normal(rng, (5, 5), complex_=True), _normal(rng, (3, 2), complex_=True))),
-        Case("complex image and kernel, same mode", (_normal(rng, (6, 5), complex_=True), _normal(rng, (3, 3), complex_=True)), {"mode": "same"}),
-        Case("fill boundary with fillvalue=2, same mode", (_normal(rng, (5, 6)), _normal(rng, (3, 3))), {"mode": "same", "fillvalue": 2.0}),
-        Case("fill boundary with fillvalue=-1, full mode", (_normal(rng, (4, 4)), _normal(rng, (2, 3))), {"boundary": "fill", "fillvalue": -1.0}),
-        Case("wrap boundary, full mode", (_normal(rng, (5, 6)), _normal(rng, (3, 3))), {"boundary": "wrap"}),
-        Case("wrap boundary, same mode, even kernel", (_normal(rng, (6, 6)), _normal(rng, (2, 4))), {"mode": "same", "boundary": "wrap"}),
-        Case("symm boundary, same mode", (_normal(rng, (6, 5)), _normal(rng, (3, 3))), {"mode": "same", "boundary": "symm"}),
-        Case("symm boundary, full mode, even kernel", (_normal(rng, (5, 6)), _normal(rng, (4, 2))), {"boundary": "symm"}),
-        Case("symm boundary, valid mode (the boundary plays no part)", (_normal(rng, (6, 6)), _normal(rng, (3, 3))), {"mode": "valid", "boundary": "symm"}),
-        Case("1x1 kernel", (_normal(rng, (4, 5)), _normal(rng, (1, 1))), {"mode": "same"}),
-        Case("one-row kernel (a horizontal filter)", (_normal(rng, (5, 8)), _normal(rng, (1, 3))), {"mode": "valid"}),
-        Case("larger image, 5x5 kernel, same mode", (_normal(rng, (24, 32)), _normal(rng, (5, 5))), {"mode": "same"}),
+        Case("full mode, odd 3x3 kernel", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), visible=True),
+        Case("same mode, odd 3x3 kernel", (small_ints(fixed, (5, 4)), small_ints(fixed, (3, 3))), {"mode": "same"}, visible=True),
+        Case("valid mode, odd 3x3 kernel", (small_ints(fixed, (5, 6)), small_ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
+        Case("same mode, even 2x2 kernel", (small_ints(fixed, (4, 4)), small_ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
+        Case("wrap boundary, same mode", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), {"mode": "same", "boundary": "wrap"}, visible=True),
+        Case("symm boundary, same mode", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), {"mode": "same", "boundary": "symm"}, visible=True),
+        Case("full mode, even 2x4 kernel", (normal(rng, (6, 7)), normal(rng, (2, 4)))),
+        Case("same mode, even 4x2 kernel", (normal(rng, (7, 6)), normal(rng, (4, 2))), {"mode": "same"}),
+        Case("valid mode, even 4x4 kernel", (normal(rng, (8, 9)), normal(rng, (4, 4))), {"mode": "valid"}),
+        Case("kernel larger than the image, full mode", (normal(rng, (3, 4)), normal(rng, (5, 6)))),
+        Case("kernel larger than the image, same mode", (normal(rng, (3, 4)), normal(rng, (5, 6))), {"mode": "same"}),
+        Case("kernel larger than the image in both axes, valid mode", (normal(rng, (2, 3)), normal(rng, (4, 5))), {"mode": "valid"}),
+        Case("complex image and kernel, full mode", (normal(rng, (5, 5), complex_=True), normal(rng, (3, 2), complex_=True))),
+        Case("complex image and kernel, same mode", (normal(rng, (6, 5), complex_=True), normal(rng, (3, 3), complex_=True)), {"mode": "same"}),
+        Case("fill boundary with fillvalue=2, same mode", (normal(rng, (5, 6)), normal(rng, (3, 3))), {"mode": "same", "fillvalue": 2.0}),
+        Case("fill boundary with fillvalue=-1, full mode", (normal(rng, (4, 4)), normal(rng, (2, 3))), {"boundary": "fill", "fillvalue": -1.0}),
+        Case("wrap boundary, full mode", (normal(rng, (5, 6)), normal(rng, (3, 3))), {"boundary": "wrap"}),
+        Case("wrap boundary, same mode, even kernel", (normal(rng, (6, 6)), normal(rng, (2, 4))), {"mode": "same", "boundary": "wrap"}),
+        Case("symm boundary, same mode", (normal(rng, (6, 5)), normal(rng, (3, 3))), {"mode": "same", "boundary": "symm"}),
+        Case("symm boundary, full mode, even kernel", (normal(rng, (5, 6)), normal(rng, (4, 2))), {"boundary": "symm"}),
+        Case("symm boundary, valid mode (the boundary plays no part)", (normal(rng, (6, 6)), normal(rng, (3, 3))), {"mode": "valid", "boundary": "symm"}),
+        Case("1x1 kernel", (normal(rng, (4, 5)), normal(rng, (1, 1))), {"mode": "same"}),
+        Case("one-row kernel (a horizontal filter)", (normal(rng, (5, 8)), normal(rng, (1, 3))), {"mode": "valid"}),
+        Case("larger image, 5x5 kernel, same mode", (normal(rng, (24, 32)), normal(rng, (5, 5))), {"mode": "same"}),
     ]
     return cases
 
 
 def correlate2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    fixed, rng = _rng(2), _hidden(rng, 2)
+    fixed, rng = public_rng(2, 2), hidden_rng(rng, 2, 2)
     return [
-        Case("full mode, odd 3x3 kernel", (_ints(fixed, (4, 5)), _ints(fixed, (3, 3))), visible=True),
-        Case("valid mode, odd 3x3 kernel", (_ints(fixed, (5, 5)), _ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
-        Case("same mode, even 2x2 kernel", (_ints(fixed, (4, 5)), _ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
-        Case("complex data: the kernel is conjugated", (_ints(fixed, (3, 3)) + 1j * _ints(fixed, (3, 3)), _ints(fixed, (2, 2)) + 1j * _ints(fixed, (2, 2))), {"mode": "valid"}, visible=True),
-        Case("same mode, odd 3x3 kernel", (_normal(rng, (6, 5)), _normal(rng, (3, 3))), {"mode": "same"}),
-        Case("same mode, even 4x2 kernel", (_normal(rng, (7, 6)), _normal(rng, (4, 2))), {"mode": "same"}),
-        Case("full mode, even 2x4 kernel", (_normal(rng, (5, 6)), _normal(rng, (2, 4)))),
-        Case("valid mode, even 4x4 kernel", (_normal(rng, (8, 7)), _normal(rng, (4, 4))), {"mode": "valid"}),
-        Case("kernel larger than the image, full mode", (_normal(rng, (3, 3)), _normal(rng, (4, 5)))),
-        Case("kernel larger than the image, same mode", (_normal(rng, (3, 4)), _normal(rng, (5, 5))), {"mode": "same"}),
-        Case("kernel larger than the image in both axes, valid mode", (_normal(rng, (2, 3)), _normal(rng, (4, 5))), {"mode": "valid"}),
-        Case("complex image and kernel, full mode", (_normal(rng, (5, 4), complex_=True), _normal(rng, (3, 3), complex_=True))),
-        Case("complex image and kernel, same mode, even kernel", (_normal(rng, (5, 6), complex_=True), _normal(rng, (2, 4), complex_=True)), {"mode": "same"}),
-        Case("fill boundary with fillvalue=3, same mode", (_normal(rng, (5, 6)), _normal(rng, (3, 3))), {"mode": "same", "fillvalue": 3.0}),
-        Case("wrap boundary, same mode", (_normal(rng, (6, 5)), _normal(rng, (3, 3))), {"mode": "same", "boundary": "wrap"}),
-        Case("wrap boundary, full mode, even kernel", (_normal(rng, (5, 5)), _normal(rng, (2, 2))), {"boundary": "wrap"}),
-        Case("symm boundary, same mode, even kernel", (_normal(rng, (6, 6)), _normal(rng, (4, 2))), {"mode": "same", "boundary": "symm"}),
-        Case("symm boundary, full mode", (_normal(rng, (5, 4)), _normal(rng, (3, 3))), {"boundary": "symm"}),
-        Case("larger image, 4x4 kernel, same mode", (_normal(rng, (20, 24)), _normal(rng, (4, 4))), {"mode": "same"}),
+        Case("full mode, odd 3x3 kernel", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), visible=True),
+        Case("valid mode, odd 3x3 kernel", (small_ints(fixed, (5, 5)), small_ints(fixed, (3, 3))), {"mode": "valid"}, visible=True),
+        Case("same mode, even 2x2 kernel", (small_ints(fixed, (4, 5)), small_ints(fixed, (2, 2))), {"mode": "same"}, visible=True),
+        Case("complex data: the kernel is conjugated", (small_ints(fixed, (3, 3)) + 1j * small_ints(fixed, (3, 3)), small_ints(fixed, (2, 2)) + 1j * small_ints(fixed, (2, 2))), {"mode": "valid"}, visible=True),
+        Case("wrap boundary, same mode", (small_ints(fixed, (4, 5)), small_ints(fixed, (3, 3))), {"mode": "same", "boundary": "wrap"}, visible=True),
+        Case("same mode, odd 3x3 kernel", (normal(rng, (6, 5)), normal(rng, (3, 3))), {"mode": "same"}),
+        Case("same mode, even 4x2 kernel", (normal(rng, (7, 6)), normal(rng, (4, 2))), {"mode": "same"}),
+        Case("full mode, even 2x4 kernel", (normal(rng, (5, 6)), normal(rng, (2, 4)))),
+        Case("valid mode, even 4x4 kernel", (normal(rng, (8, 7)), normal(rng, (4, 4))), {"mode": "valid"}),
+        Case("kernel larger than the image, full mode", (normal(rng, (3, 3)), normal(rng, (4, 5)))),
+        Case("kernel larger than the image, same mode", (normal(rng, (3, 4)), normal(rng, (5, 5))), {"mode": "same"}),
+        Case("kernel larger than the image in both axes, valid mode", (normal(rng, (2, 3)), normal(rng, (4, 5))), {"mode": "valid"}),
+        Case("complex image and kernel, full mode", (normal(rng, (5, 4), complex_=True), normal(rng, (3, 3), complex_=True))),
+        Case("complex image and kernel, same mode, even kernel", (normal(rng, (5, 6), complex_=True), normal(rng, (2, 4), complex_=True)), {"mode": "same"}),
+        Case("fill boundary with fillvalue=3, same mode", (normal(rng, (5, 6)), normal(rng, (3, 3))), {"mode": "same", "fillvalue": 3.0}),
+        Case("wrap boundary, same mode", (normal(rng, (6, 5)), normal(rng, (3, 3))), {"mode": "same", "boundary": "wrap"}),
+        Case("wrap boundary, full mode, even kernel", (normal(rng, (5, 5)), normal(rng, (2, 2))), {"boundary": "wrap"}),
+        Case("symm boundary, same mode, even kernel", (normal(rng, (6, 6)), normal(rng, (4, 2))), {"mode": "same", "boundary": "symm"}),
+        Case("symm boundary, full mode", (normal(rng, (5, 4)), normal(rng, (3, 3))), {"boundary": "symm"}),
+        Case("larger image, 4x4 kernel, same mode", (normal(rng, (20, 24)), normal(rng, (4, 4))), {"mode": "same"}),
     ]
 
 
 def separable_convolve2d_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    fixed, rng = _rng(3), _hidden(rng, 3)
+    fixed, rng = public_rng(2, 3), hidden_rng(rng, 2, 3)
     return [
-        Case("full mode, odd kernels of different lengths", (_ints(fixed, (4, 5)), _ints(fixed, (3,)), _ints(fixed, (2,))), visible=True),
-        Case("same mode, odd kernels", (_ints(fixed, (5, 5)), _ints(fixed, (3,)), _ints(fixed, (1,)) + 2.0), {"mode": "same"}, visible=True),
-        Case("valid mode", (_ints(fixed, (5, 6)), _ints(fixed, (3,)), _ints(fixed, (4,))), {"mode": "valid"}, visible=True),
-        Case("same mode, even kernels", (_normal(rng, (6, 7)), _normal(rng, (4,)), _normal(rng, (2,))), {"mode": "same"}),
-        Case("full mode, even and odd kernels", (_normal(rng, (6, 5)), _normal(rng, (2,)), _normal(rng, (5,)))),
-        Case("column kernel longer than the image", (_normal(rng, (3, 6)), _normal(rng, (5,)), _normal(rng, (3,)))),
-        Case("complex image and kernels, same mode", (_normal(rng, (5, 6), complex_=True), _normal(rng, (3,), complex_=True), _normal(rng, (4,), complex_=True)), {"mode": "same"}),
-        Case("Gaussian blur of a larger image, same mode", (_normal(rng, (20, 16)), np.array([1.0, 4, 6, 4, 1]) / 16, np.array([1.0, 2, 1]) / 4), {"mode": "same"}),
+        Case("full mode, odd kernels of different lengths", (small_ints(fixed, (4, 5)), small_ints(fixed, (3,)), small_ints(fixed, (2,))), visible=True),
+        Case("same mode, odd kernels", (small_ints(fixed, (5, 5)), small_ints(fixed, (3,)), small_ints(fixed, (1,)) + 2.0), {"mode": "same"}, visible=True),
+        Case("valid mode", (small_ints(fixed, (5, 6)), small_ints(fixed, (3,)), small_ints(fixed, (4,))), {"mode": "valid"}, visible=True),
+        Case("same mode, even kernels", (small_ints(fixed, (5, 6)), floats([1, -2]), floats([2, 1, 0, -1])), {"mode": "same"}, visible=True),
+        Case("same mode, even kernels", (normal(rng, (6, 7)), normal(rng, (4,)), normal(rng, (2,))), {"mode": "same"}),
+        Case("full mode, even and odd kernels", (normal(rng, (6, 5)), normal(rng, (2,)), normal(rng, (5,)))),
+        Case("column kernel longer than the image", (normal(rng, (3, 6)), normal(rng, (5,)), normal(rng, (3,)))),
+        Case("complex image and kernels, same mode", (normal(rng, (5, 6), complex_=True), normal(rng, (3,), complex_=True), normal(rng, (4,), complex_=True)), {"mode": "same"}),
+        Case("Gaussian blur of a larger image, same mode", (normal(rng, (20, 16)), np.array([1.0, 4, 6, 4, 1]) / 16, np.array([1.0, 2, 1]) / 4), {"mode": "same"}),
     ]
 
 
@@ -292,6 +288,7 @@ def gaussian_kernel_cases() -> list[Case]:
         Case("size 3, sigma 1", (3, 1.0), visible=True),
         Case("size 5, sigma 1", (5, 1.0), visible=True),
         Case("even size 4, sigma 1 (the centre lies between samples)", (4, 1.0), visible=True),
+        Case("size 5, sigma 2", (5, 2.0), visible=True),
         Case("size 7, sigma 2", (7, 2.0)),
         Case("size 9, sigma 0.5 (narrow)", (9, 0.5)),
         Case("even size 6, sigma 3 (wide)", (6, 3.0)),
@@ -332,6 +329,7 @@ ASSIGNMENT = Assignment(
                     mistake_convolve_symm_as_reflect,
                 ),
                 Mistake(*_MODE_IGNORED, mistake_convolve_mode_ignored),
+                Mistake(*_ALWAYS_SAME, mistake_convolve_always_same),
             ),
         ),
         FunctionSpec(
@@ -363,6 +361,7 @@ ASSIGNMENT = Assignment(
                     mistake_correlate_same_off_by_one,
                 ),
                 Mistake(*_MODE_IGNORED, mistake_correlate_mode_ignored),
+                Mistake(*_ALWAYS_SAME, mistake_correlate_always_same),
             ),
         ),
         FunctionSpec(

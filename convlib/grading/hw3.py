@@ -10,31 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .inputs import hidden_rng, normal, public_rng, small_ints
 from .spec import Assignment, Case, FunctionSpec, Mistake
 
 __all__ = ["ASSIGNMENT"]
-
-
-def _hidden(rng: np.random.Generator | None, seed: int) -> np.random.Generator:
-    """The generator for hidden inputs: the grader's (seeded from the instructor's secret)
-    or, without one, a fixed public seed. Visible cases never draw from it."""
-    return rng if rng is not None else _rng(100 + seed)
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(20_260_300 + seed)
-
-
-def _ints(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Small integer-valued floats: easy to read in feedback."""
-    return rng.integers(-3, 4, size=n).astype(float)
-
-
-def _normal(rng: np.random.Generator, n: int, *, complex_: bool = False) -> np.ndarray:
-    values = rng.standard_normal(n)
-    if complex_:
-        values = values + 1j * rng.standard_normal(n)
-    return values
 
 
 # ---------------------------------------------------------------------------------------
@@ -182,44 +161,45 @@ _MODE_IGNORED = (
 
 
 def fft_convolve_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    fixed, rng = _rng(1), _hidden(rng, 1)
+    fixed, rng = public_rng(3, 1), hidden_rng(rng, 3, 1)
     return [
-        Case("full mode, odd kernel", (_ints(fixed, 6), _ints(fixed, 3)), visible=True),
-        Case("same mode, odd kernel", (_ints(fixed, 7), _ints(fixed, 3)), {"mode": "same"}, visible=True),
-        Case("valid mode, odd kernel", (_ints(fixed, 8), _ints(fixed, 3)), {"mode": "valid"}, visible=True),
-        Case("same mode, even kernel", (_ints(fixed, 6), _ints(fixed, 4)), {"mode": "same"}, visible=True),
-        Case("complex signal and kernel, full mode", (_ints(fixed, 4) + 1j * _ints(fixed, 4), _ints(fixed, 2) - 1j * _ints(fixed, 2)), visible=True),
-        Case("full mode, even kernel", (_normal(rng, 11), _normal(rng, 6))),
-        Case("valid mode, even kernel", (_normal(rng, 12), _normal(rng, 4)), {"mode": "valid"}),
-        Case("kernel longer than the signal, full mode", (_normal(rng, 4), _normal(rng, 9))),
-        Case("kernel longer than the signal, same mode", (_normal(rng, 5), _normal(rng, 8)), {"mode": "same"}),
-        Case("kernel longer than the signal, valid mode", (_normal(rng, 3), _normal(rng, 7)), {"mode": "valid"}),
-        Case("equal lengths, valid mode (one sample)", (_normal(rng, 6), _normal(rng, 6)), {"mode": "valid"}),
-        Case("complex signal, real kernel, same mode", (_normal(rng, 9, complex_=True), _normal(rng, 4)), {"mode": "same"}),
-        Case("real signal, complex kernel, valid mode", (_normal(rng, 10), _normal(rng, 3, complex_=True)), {"mode": "valid"}),
-        Case("complex signal and kernel, same mode, even kernel", (_normal(rng, 8, complex_=True), _normal(rng, 2, complex_=True)), {"mode": "same"}),
-        Case("complex signal and kernel, valid mode", (_normal(rng, 9, complex_=True), _normal(rng, 4, complex_=True)), {"mode": "valid"}),
-        Case("one-tap kernel", (_normal(rng, 7), _normal(rng, 1))),
-        Case("one-sample signal", (_normal(rng, 1), _normal(rng, 5)), {"mode": "same"}),
-        Case("prime lengths 997 and 37, full mode", (_normal(rng, 997), _normal(rng, 37))),
-        Case("long signal, 64-tap kernel, same mode", (_normal(rng, 1500), _normal(rng, 64)), {"mode": "same"}),
+        Case("full mode, odd kernel", (small_ints(fixed, 6), small_ints(fixed, 3)), visible=True),
+        Case("same mode, odd kernel", (small_ints(fixed, 7), small_ints(fixed, 3)), {"mode": "same"}, visible=True),
+        Case("valid mode, odd kernel", (small_ints(fixed, 8), small_ints(fixed, 3)), {"mode": "valid"}, visible=True),
+        Case("same mode, even kernel", (small_ints(fixed, 6), small_ints(fixed, 4)), {"mode": "same"}, visible=True),
+        Case("complex signal and kernel, full mode", (small_ints(fixed, 4) + 1j * small_ints(fixed, 4), small_ints(fixed, 2) - 1j * small_ints(fixed, 2)), visible=True),
+        Case("valid mode, kernel longer than the signal", (small_ints(fixed, 3), small_ints(fixed, 6)), {"mode": "valid"}, visible=True),
+        Case("full mode, even kernel", (normal(rng, 11), normal(rng, 6))),
+        Case("valid mode, even kernel", (normal(rng, 12), normal(rng, 4)), {"mode": "valid"}),
+        Case("kernel longer than the signal, full mode", (normal(rng, 4), normal(rng, 9))),
+        Case("kernel longer than the signal, same mode", (normal(rng, 5), normal(rng, 8)), {"mode": "same"}),
+        Case("kernel longer than the signal, valid mode", (normal(rng, 3), normal(rng, 7)), {"mode": "valid"}),
+        Case("equal lengths, valid mode (one sample)", (normal(rng, 6), normal(rng, 6)), {"mode": "valid"}),
+        Case("complex signal, real kernel, same mode", (normal(rng, 9, complex_=True), normal(rng, 4)), {"mode": "same"}),
+        Case("real signal, complex kernel, valid mode", (normal(rng, 10), normal(rng, 3, complex_=True)), {"mode": "valid"}),
+        Case("complex signal and kernel, same mode, even kernel", (normal(rng, 8, complex_=True), normal(rng, 2, complex_=True)), {"mode": "same"}),
+        Case("complex signal and kernel, valid mode", (normal(rng, 9, complex_=True), normal(rng, 4, complex_=True)), {"mode": "valid"}),
+        Case("one-tap kernel", (normal(rng, 7), normal(rng, 1))),
+        Case("one-sample signal", (normal(rng, 1), normal(rng, 5)), {"mode": "same"}),
+        Case("prime lengths 997 and 37, full mode", (normal(rng, 997), normal(rng, 37))),
+        Case("long signal, 64-tap kernel, same mode", (normal(rng, 1500), normal(rng, 64)), {"mode": "same"}),
     ]
 
 
 def overlap_add_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    fixed, rng = _rng(2), _hidden(rng, 2)
+    fixed, rng = public_rng(3, 2), hidden_rng(rng, 3, 2)
     return [
-        Case("10 samples in blocks of 4 (the last block is short)", (_ints(fixed, 10), _ints(fixed, 3), 4), visible=True),
-        Case("12 samples in blocks of 4", (_ints(fixed, 12), _ints(fixed, 3), 4), visible=True),
-        Case("kernel longer than the block", (_ints(fixed, 9), _ints(fixed, 5), 2), visible=True),
-        Case("block size 1", (_normal(rng, 7), _normal(rng, 3), 1)),
-        Case("one block larger than the signal", (_normal(rng, 6), _normal(rng, 4), 16)),
-        Case("block size equal to the signal length", (_normal(rng, 8), _normal(rng, 3), 8)),
-        Case("even kernel, uneven blocks", (_normal(rng, 23), _normal(rng, 4), 5)),
-        Case("kernel longer than the signal", (_normal(rng, 5), _normal(rng, 9), 2)),
-        Case("complex signal and kernel", (_normal(rng, 20, complex_=True), _normal(rng, 5, complex_=True), 6)),
-        Case("one-tap kernel", (_normal(rng, 9), _normal(rng, 1), 4)),
-        Case("1000 samples, 64-tap kernel, blocks of 128", (_normal(rng, 1000), _normal(rng, 64), 128)),
+        Case("10 samples in blocks of 4 (the last block is short)", (small_ints(fixed, 10), small_ints(fixed, 3), 4), visible=True),
+        Case("12 samples in blocks of 4", (small_ints(fixed, 12), small_ints(fixed, 3), 4), visible=True),
+        Case("kernel longer than the block", (small_ints(fixed, 9), small_ints(fixed, 5), 2), visible=True),
+        Case("block size 1", (normal(rng, 7), normal(rng, 3), 1)),
+        Case("one block larger than the signal", (normal(rng, 6), normal(rng, 4), 16)),
+        Case("block size equal to the signal length", (normal(rng, 8), normal(rng, 3), 8)),
+        Case("even kernel, uneven blocks", (normal(rng, 23), normal(rng, 4), 5)),
+        Case("kernel longer than the signal", (normal(rng, 5), normal(rng, 9), 2)),
+        Case("complex signal and kernel", (normal(rng, 20, complex_=True), normal(rng, 5, complex_=True), 6)),
+        Case("one-tap kernel", (normal(rng, 9), normal(rng, 1), 4)),
+        Case("1000 samples, 64-tap kernel, blocks of 128", (normal(rng, 1000), normal(rng, 64), 128)),
     ]
 
 

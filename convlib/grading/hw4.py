@@ -14,28 +14,10 @@ import math
 
 import numpy as np
 
+from .inputs import hidden_rng, normal, public_rng, small_ints
 from .spec import Assignment, Case, FunctionSpec, Mistake
 
 __all__ = ["ASSIGNMENT"]
-
-
-def _hidden(rng: np.random.Generator | None, seed: int) -> np.random.Generator:
-    """The generator for hidden inputs: the grader's (seeded from the instructor's secret)
-    or, without one, a fixed public seed. Visible cases never draw from it."""
-    return rng if rng is not None else _rng(100 + seed)
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(20_260_400 + seed)
-
-
-def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Small integer-valued floats: easy to read in feedback."""
-    return rng.integers(-3, 4, size=shape).astype(float)
-
-
-def _normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.standard_normal(shape)
 
 
 # ---------------------------------------------------------------------------------------
@@ -167,6 +149,14 @@ def mistake_backward_padding_kept(dout, x, w, b, stride=1, padding=0):
     return dx, dw, db
 
 
+def mistake_backward_crop_minus_zero(dout, x, w, b, stride=1, padding=0):
+    """dx cropped with dx_pad[:, :, p:-p, p:-p]: right for p > 0, empty for p = 0."""
+    dx, dw, db = reference_conv2d_backward(dout, x, w, b, stride, padding)
+    if padding == 0:
+        dx = dx[:, :, 0:0, 0:0]
+    return dx, dw, db
+
+
 def mistake_pool_stride_one(x, kernel_size, stride=None):
     return reference_max_pool2d_forward(x, kernel_size, 1 if stride is None else stride)
 
@@ -218,7 +208,7 @@ def conv_output_size_cases() -> list[Case]:
         case("stride 2 and padding 1", 32, 3, visible=True, stride=2, padding=1),
         case("dilation 2", 7, 3, visible=True, dilation=2),
         case("stride that does not divide the length (floor)", 10, 4, stride=3),
-        case("padding 2 keeps the size of a 5-tap kernel", 28, 5, padding=2),
+        case("padding 2 keeps the size of a 5-tap kernel", 28, 5, visible=True, padding=2),
         case("even kernel, stride 2, padding 1", 6, 2, stride=2, padding=1),
         case("ResNet stem: 224, k=7, stride 2, padding 3", 224, 7, stride=2, padding=3),
         case("stride, padding and dilation together", 8, 3, stride=3, padding=2, dilation=2),
@@ -236,7 +226,7 @@ def _conv_geometries(fixed: np.random.Generator, rng: np.random.Generator) -> li
     """
 
     def c(name, n, ch, h, w, f, kh, kw, *, stride=1, padding=0, visible=False):
-        source, draw = (fixed, _ints) if visible else (rng, _normal)
+        source, draw = (fixed, small_ints) if visible else (rng, normal)
         args = (draw(source, (n, ch, h, w)), draw(source, (f, ch, kh, kw)), draw(source, (f,)))
         return Case(name, args, {"stride": stride, "padding": padding}, visible=visible)
 
@@ -256,13 +246,13 @@ def _conv_geometries(fixed: np.random.Generator, rng: np.random.Generator) -> li
 
 
 def conv2d_forward_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    return _conv_geometries(_rng(2), _hidden(rng, 2))
+    return _conv_geometries(public_rng(4, 2), hidden_rng(rng, 4, 2))
 
 
 def conv2d_backward_cases(rng: np.random.Generator | None = None) -> list[Case]:
     from convlib import conv_output_size
 
-    fixed, rng = _rng(3), _hidden(rng, 3)
+    fixed, rng = public_rng(4, 3), hidden_rng(rng, 4, 3)
     cases = []
     for geometry in _conv_geometries(fixed, rng):
         x, w, b = geometry.args
@@ -270,16 +260,16 @@ def conv2d_backward_cases(rng: np.random.Generator | None = None) -> list[Case]:
         out_h = conv_output_size(x.shape[2], w.shape[2], stride=stride, padding=padding)
         out_w = conv_output_size(x.shape[3], w.shape[3], stride=stride, padding=padding)
         shape = (x.shape[0], w.shape[0], out_h, out_w)
-        dout = _ints(fixed, shape) if geometry.visible else _normal(rng, shape)
+        dout = small_ints(fixed, shape) if geometry.visible else normal(rng, shape)
         cases.append(Case(geometry.name, (dout, x, w, b), dict(geometry.kwargs), visible=geometry.visible))
     return cases
 
 
 def max_pool2d_forward_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    fixed, rng = _rng(4), _hidden(rng, 4)
+    fixed, rng = public_rng(4, 4), hidden_rng(rng, 4, 4)
 
     def case(name, shape, kernel_size, stride=None, visible=False, negative=False):
-        x = _ints(fixed, shape) if visible else _normal(rng, shape)
+        x = small_ints(fixed, shape) if visible else normal(rng, shape)
         if negative:
             x = -np.abs(x) - 0.5
         kwargs = {} if stride is None else {"stride": stride}
@@ -313,12 +303,12 @@ _TORCH_TOLERANCES = {
 def conv2d_torch_cases(rng: np.random.Generator | None = None) -> list[Case]:
     import torch
 
-    fixed, rng = _rng(5), _hidden(rng, 5)
+    fixed, rng = public_rng(4, 5), hidden_rng(rng, 4, 5)
     cases = []
     geometries = [
         ("3x3 kernel, no padding", (1, 1, 5, 5), (1, 1, 3, 3), 1, 0, True),
         ("several channels, padding 1", (2, 3, 6, 6), (4, 3, 3, 3), 1, 1, True),
-        ("stride 2 with padding 1, even kernel", (2, 3, 9, 8), (4, 3, 4, 4), 2, 1, False),
+        ("stride 2 with padding 1, even kernel", (2, 3, 9, 8), (4, 3, 4, 4), 2, 1, True),
         ("stride 3, padding 2, rectangular kernel", (1, 2, 10, 11), (3, 2, 3, 2), 3, 2, False),
         ("1x1 kernel", (2, 5, 4, 4), (3, 5, 1, 1), 1, 0, False),
         ("CNN layer: 8x16x16x16, 32 filters, 3x3, padding 1", (8, 16, 16, 16), (32, 16, 3, 3), 1, 1, False),
@@ -328,9 +318,9 @@ def conv2d_torch_cases(rng: np.random.Generator | None = None) -> list[Case]:
             for name, x_shape, w_shape, stride, padding, visible in geometries:
                 visible = visible and device == "cpu"
                 source = fixed if visible else rng
-                x = torch.as_tensor(_normal(source, x_shape), dtype=dtype)
-                w = torch.as_tensor(_normal(source, w_shape), dtype=dtype)
-                b = torch.as_tensor(_normal(source, w_shape[:1]), dtype=dtype)
+                x = torch.as_tensor(normal(source, x_shape), dtype=dtype)
+                w = torch.as_tensor(normal(source, w_shape), dtype=dtype)
+                b = torch.as_tensor(normal(source, w_shape[:1]), dtype=dtype)
                 dtype_name = str(dtype).removeprefix("torch.")
                 rtol, atol = _TORCH_TOLERANCES[dtype_name, device]
                 cases.append(
@@ -434,7 +424,14 @@ ASSIGNMENT = Assignment(
                     "dx = dx_pad[:, :, p:p + H, p:p + W].",
                     mistake_backward_padding_kept,
                 ),
+                Mistake(
+                    "padding cropped with -0 is empty",
+                    "dx_pad[:, :, p:-p, p:-p] is empty when p = 0: -0 is 0, so the slice 0:0 keeps "
+                    "nothing. Crop with explicit ends instead: dx = dx_pad[:, :, p:p + H, p:p + W].",
+                    mistake_backward_crop_minus_zero,
+                ),
             ),
+            outputs=("dx", "dw", "db"),
         ),
         FunctionSpec(
             name="max_pool2d_forward",

@@ -21,12 +21,16 @@ student code runs, walls that child in:
   ``RLIMIT_DATA`` ignores), scratch size.
 
 The forked child (the *supervisor*, whose pid the fork server knows) stays outside the
-new PID namespace and waits; the namespace's init (PID 1) waits for the job (PID 2),
-which is what :func:`enter` returns in. When the job ends, init exits and the kernel
-kills everything else in the namespace (daemons, double forks, ``pty.fork``); the
-supervisor then ends *the same way as the job* (same exit code, or killed by the same
-signal), so the fork server's diagnoses are unchanged. If the supervisor is killed,
-init dies with it (``PR_SET_PDEATHSIG``), and so does the whole namespace.
+new PID namespace and waits; :func:`enter` returns in its child, the job, which is
+PID 1 (the init) of the new PID namespace. When the job ends, the kernel kills
+everything else in the namespace (daemons, double forks, ``pty.fork``); the supervisor
+then ends *the same way as the job* (same exit code, or killed by the same signal), so
+the fork server's diagnoses are unchanged. If the supervisor is killed, the job dies
+with it (``PR_SET_PDEATHSIG``), and so does the whole namespace. As an init, the job
+ignores the signals it sends itself without a handler (``os.kill(os.getpid(), 9)`` does
+nothing; the kernel's own, such as a segmentation fault or ``RLIMIT_CPU``, do kill it),
+and its orphaned grandchildren stay zombies until it ends: one fork per job less (a
+fork of a process with torch loaded costs milliseconds).
 
 The fork server keeps its own CPU-time limits; :func:`tree_cpu_seconds` gives the CPU
 time of the supervisor's whole process tree (the job and everything it spawned).
@@ -38,7 +42,7 @@ Examples
 >>> if pid == 0:  # a job's child process
 ...     try:
 ...         enter(Policy(scratch_mb=16))
-...         os._exit(7 if (os.getuid(), os.getpid()) == (65534, 2) else 1)
+...         os._exit(7 if (os.getuid(), os.getpid()) == (65534, 1) else 1)
 ...     finally:
 ...         os._exit(2)
 >>> os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -46,7 +50,6 @@ Examples
 """
 from __future__ import annotations
 
-import ctypes
 import ctypes.util
 import errno
 import fcntl
@@ -62,6 +65,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from ctypes import CDLL, addressof, c_char, c_char_p, c_int, c_long, c_size_t, c_uint32, c_ulong, get_errno
 from typing import Any, Mapping
 
 __all__ = ["OS", "PROCESS", "LEVELS", "REQUIRED_LAYERS", "OPTIONAL_LAYERS", "SCRATCH", "Policy",
@@ -123,7 +127,8 @@ class Policy:
     max_open_files, max_file_bytes : int
         ``RLIMIT_NOFILE`` and ``RLIMIT_FSIZE``.
     gpu : bool
-        Expose the ``/dev/nvidia*`` device nodes (required to exist).
+        Expose the ``/dev/nvidia*`` device nodes (:func:`check_available` requires them;
+        :func:`enter` goes on without them, and CUDA then fails to start in the job).
     readable : tuple of str
         Extra host paths to show read-only (at the same place).
     uid, host_uid : int
@@ -185,7 +190,8 @@ class Policy:
         >>> Policy.from_limits({"memory_mb": 1024, "max_file": 2**20}).memory_mb
         1024
         """
-        return cls(level=level, gpu=gpu, memory_mb=int(limits["memory_mb"]) if limits.get("memory_mb") else None,
+        memory = int(limits["memory_mb"]) if limits.get("memory_mb") else None
+        return cls(level=level, gpu=gpu, memory_mb=memory,
                    max_file_bytes=int(limits.get("max_file", cls.max_file_bytes)))
 
 
@@ -207,17 +213,19 @@ class Layer:
 
 # --------------------------------------------------------------------------- the kernel interface
 
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-for _name, _types in (("unshare", [ctypes.c_int]),
-                      ("mount", [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
-                                 ctypes.c_ulong, ctypes.c_char_p]),
-                      ("umount2", [ctypes.c_char_p, ctypes.c_int]),
-                      ("sethostname", [ctypes.c_char_p, ctypes.c_size_t]),
-                      ("prctl", [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                                 ctypes.c_ulong])):
-    getattr(_LIBC, _name).argtypes = _types
-    getattr(_LIBC, _name).restype = ctypes.c_int
-_LIBC.syscall.restype = ctypes.c_long
+# bound here: the fork server's guards replace os.fork/os.kill (and ctypes') in other modules,
+# but never in convlib.grading's own (import this module before installing them)
+_fork, _kill = os.fork, os.kill
+_LIBC = CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+if sys.platform.startswith("linux"):  # elsewhere (macOS) only the "process" level exists
+    for _name, _types in (("unshare", [c_int]),
+                          ("mount", [c_char_p, c_char_p, c_char_p, c_ulong, c_char_p]),
+                          ("umount2", [c_char_p, c_int]),
+                          ("sethostname", [c_char_p, c_size_t]),
+                          ("prctl", [c_int, c_ulong, c_ulong, c_ulong, c_ulong])):
+        getattr(_LIBC, _name).argtypes = _types
+        getattr(_LIBC, _name).restype = c_int
+    _LIBC.syscall.restype = c_long
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x80
@@ -237,7 +245,7 @@ _SYSCALLS = {
 
 def _check(result: int, what: str) -> int:
     if result < 0:
-        code = ctypes.get_errno()
+        code = get_errno()
         raise IsolationError(f"{what} failed: {os.strerror(code)} (errno {code})")
     return result
 
@@ -245,7 +253,7 @@ def _check(result: int, what: str) -> int:
 def _syscall(name: str, *args: Any) -> int:
     if name not in _SYSCALLS:
         raise IsolationError(f"{name}: unsupported machine {platform.machine()!r}")
-    return _LIBC.syscall(ctypes.c_long(_SYSCALLS[name]), *args)
+    return _LIBC.syscall(c_long(_SYSCALLS[name]), *args)
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -303,6 +311,17 @@ def visible_paths(policy: Policy | None = None) -> list[str]:
                                         and not os.path.islink(q) for q in paths)]
 
 
+_VISIBLE: dict[tuple[tuple[str, ...], bool], list[str]] = {}
+
+
+def _visible_paths_cached(readable: tuple[str, ...], gpu: bool) -> list[str]:
+    """:func:`visible_paths`, remembered (the fork server fills it before it forks)."""
+    key = (tuple(readable), bool(gpu))
+    if key not in _VISIBLE:
+        _VISIBLE[key] = visible_paths(Policy(readable=key[0], gpu=key[1]))
+    return _VISIBLE[key]
+
+
 def gpu_devices() -> list[Path]:
     """The NVIDIA device nodes of this machine (``/dev/nvidia*``; none without a GPU).
 
@@ -317,10 +336,10 @@ def gpu_devices() -> list[Path]:
     return nodes + (sorted(caps.iterdir()) if caps.is_dir() else [])
 
 
-def _build_root(root: str, policy: Policy) -> None:
-    """Populate the tmpfs at ``root`` with the visible paths and the scratch (as host root)."""
+def _build_root(root: str, policy: Policy, *, owner: int, privileged: bool) -> None:
+    """Populate a tmpfs at ``root`` with the visible paths, the scratch (owned by ``owner``), a proc."""
     sources = []
-    for path in visible_paths(policy):
+    for path in _visible_paths_cached(policy.readable, policy.gpu):
         if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
             sources.append((path, None, os.readlink(path)))
             continue
@@ -342,14 +361,24 @@ def _build_root(root: str, policy: Policy) -> None:
         os.close(fd)
         device = path.startswith("/dev/")
         flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | (0 if device else MS_NODEV)
-        _mount(None, target, None, flags)
+        _mount(None, target, None, flags | _locked_flags(target))
     os.makedirs(root + SCRATCH, exist_ok=True)
     _mount("tmpfs", root + SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"mode=0700,size={policy.scratch_mb}m,uid={policy.host_uid},gid={policy.host_uid}")
+           f"mode=0700,size={policy.scratch_mb}m,uid={owner},gid={owner}")
     os.makedirs(root + "/proc", exist_ok=True)
-    # a proc of the host's PID namespace under the new one's: the kernel lets a user
-    # namespace mount proc only where one is already fully visible; init covers it
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # a proc of the host's PID namespace under the job's own: the kernel lets a user
+    # namespace mount proc only where one is already fully visible; the job covers it
+    if privileged:
+        _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    else:
+        _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)
+
+
+def _locked_flags(path: str) -> int:
+    """The flags of the mount at ``path`` that a user namespace may not drop in a remount."""
+    flags = os.statvfs(path).f_flag
+    return ((MS_NOEXEC if flags & os.ST_NOEXEC else 0) | (1024 if flags & os.ST_NOATIME else 0)
+            | (2048 if flags & os.ST_NODIRATIME else 0) | (1 << 21 if flags & os.ST_RELATIME else 0))
 
 
 def _pivot(root: str) -> None:
@@ -358,6 +387,9 @@ def _pivot(root: str) -> None:
     _check(_LIBC.umount2(b".", MNT_DETACH), "umount of the old root")
     os.chdir("/")
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+_visible_paths_cached((), False)  # at import, in the fork server: its children inherit the list
 
 
 # --------------------------------------------------------------------------- limits and layers
@@ -370,7 +402,7 @@ def _bring_up_loopback() -> None:
 
 
 def _set_rlimits(policy: Policy) -> None:
-    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_NPROC, policy.max_processes + 3),
+    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_NPROC, policy.max_processes + 1),
               (resource.RLIMIT_NOFILE, policy.max_open_files),
               (resource.RLIMIT_FSIZE, policy.max_file_bytes)]
     if policy.memory_mb is not None and not policy.gpu:
@@ -397,12 +429,13 @@ def _drop_capabilities() -> None:
     _LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = bytes(24)  # effective, permitted, inheritable, twice: all empty
-    _check(_syscall("capset", ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+    _check(_syscall("capset", c_char_p(header), c_char_p(data)), "capset")
 
 
 # Landlock rights (include/uapi/linux/landlock.h)
 _LL_EXECUTE, _LL_WRITE_FILE, _LL_READ_FILE, _LL_READ_DIR = 1, 2, 4, 8
-_LL_WRITES_BY_ABI = {1: 0b1_1111_1111_0010, 2: 1 << 13, 3: 1 << 14, 5: 1 << 15}  # + REFER, TRUNCATE, IOCTL_DEV
+# writes of ABI 1 (WRITE_FILE, REMOVE_*, MAKE_*), then REFER, TRUNCATE, IOCTL_DEV
+_LL_WRITES_BY_ABI = {1: 0b1_1111_1111_0010, 2: 1 << 13, 3: 1 << 14, 5: 1 << 15}
 _LL_FILE_RIGHTS = _LL_EXECUTE | _LL_WRITE_FILE | _LL_READ_FILE | (1 << 14) | (1 << 15)
 
 
@@ -416,7 +449,7 @@ def landlock_abi() -> int:
     """
     if "landlock_create_ruleset" not in _SYSCALLS:
         return 0
-    version = _syscall("landlock_create_ruleset", None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    version = _syscall("landlock_create_ruleset", None, c_size_t(0), c_uint32(1))
     return max(int(version), 0)
 
 
@@ -432,8 +465,8 @@ def _apply_landlock(policy: Policy) -> dict[str, Any]:
     scoped = 0b11 if abi >= 6 else 0  # abstract unix sockets and signals stay inside
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
     attr = struct.pack("QQQ", writes, handled_net, scoped)[:size]
-    ruleset = _check(_syscall("landlock_create_ruleset", ctypes.c_char_p(attr), ctypes.c_size_t(size),
-                              ctypes.c_uint32(0)), "landlock_create_ruleset")
+    ruleset = _check(_syscall("landlock_create_ruleset", c_char_p(attr), c_size_t(size),
+                              c_uint32(0)), "landlock_create_ruleset")
     try:
         allowed = [(SCRATCH, writes)]
         allowed += [(path, writes & _LL_FILE_RIGHTS) for path in DEVICES if os.path.exists(path)]
@@ -443,11 +476,11 @@ def _apply_landlock(policy: Policy) -> dict[str, Any]:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             try:
                 rule = struct.pack("=Qi", rights, fd)
-                _check(_syscall("landlock_add_rule", ctypes.c_int(ruleset), ctypes.c_int(1),
-                                ctypes.c_char_p(rule), ctypes.c_uint32(0)), f"landlock rule for {path}")
+                _check(_syscall("landlock_add_rule", c_int(ruleset), c_int(1),
+                                c_char_p(rule), c_uint32(0)), f"landlock rule for {path}")
             finally:
                 os.close(fd)
-        _check(_syscall("landlock_restrict_self", ctypes.c_int(ruleset), ctypes.c_uint32(0)),
+        _check(_syscall("landlock_restrict_self", c_int(ruleset), c_uint32(0)),
                "landlock_restrict_self")
     finally:
         os.close(ruleset)
@@ -512,14 +545,17 @@ def _seccomp_program() -> bytes:
     return out
 
 
+_SECCOMP_PROGRAM = _seccomp_program()
+
+
 def _apply_seccomp() -> bool:
     if platform.machine() != "x86_64":
         return False
-    program = _seccomp_program()
-    buffer = ctypes.create_string_buffer(program)
-    fprog = struct.pack("HxxxxxxQ", len(program) // 8, ctypes.addressof(buffer))
-    fprog_buffer = ctypes.create_string_buffer(fprog)
-    _check(_LIBC.prctl(PR_SET_SECCOMP, 2, ctypes.addressof(fprog_buffer), 0, 0), "seccomp filter")
+    program = _SECCOMP_PROGRAM
+    buffer = (c_char * len(program)).from_buffer_copy(program)  # not ctypes.create_string_buffer:
+    fprog = struct.pack("HxxxxxxQ", len(program) // 8, addressof(buffer))  # the guards replace it
+    fprog_buffer = (c_char * len(fprog)).from_buffer_copy(fprog)
+    _check(_LIBC.prctl(PR_SET_SECCOMP, 2, addressof(fprog_buffer), 0, 0), "seccomp filter")
     return True
 
 
@@ -531,7 +567,7 @@ def enter(policy: Policy) -> None:
 
     Call it in a child of the fork server, after it has opened every host file it needs
     (they stay open) and before any student code runs. It returns in a new process,
-    PID 2 of a new PID namespace, as an unprivileged user without capabilities, in the
+    PID 1 of a new PID namespace, as an unprivileged user without capabilities, in the
     minimal filesystem, with ``/tmp`` (the scratch) as working directory; the calling
     process stays outside as the supervisor and never returns: it ends the way the job
     ends (same exit status or signal) after everything the job spawned is dead.
@@ -554,11 +590,11 @@ def enter(policy: Policy) -> None:
     >>> if pid == 0:
     ...     try:
     ...         enter(Policy())
-    ...         os.kill(os.getpid(), signal.SIGTERM)  # the job ends by a signal...
+    ...         os._exit(3 if os.getpid() == 1 else 1)  # the job, PID 1, ends with 3...
     ...     finally:
     ...         os._exit(2)
-    >>> os.waitpid(pid, 0)[1] == signal.SIGTERM  # ...and so does the supervisor
-    True
+    >>> os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])  # ...and so does the supervisor
+    3
     """
     if not isinstance(policy, Policy):
         raise TypeError(f"policy must be a Policy, got {type(policy).__name__}")
@@ -566,8 +602,8 @@ def enter(policy: Policy) -> None:
         ACTIVE.clear()
         ACTIVE["level"] = PROCESS
         return
-    if policy.gpu and not gpu_devices():
-        raise IsolationError("the policy asks for a GPU, but this machine has no /dev/nvidia* device nodes")
+    if not sys.platform.startswith("linux"):
+        raise IsolationError(f"the operating-system sandbox needs Linux namespaces; this is {sys.platform}")
     if "seccomp" in policy.require and platform.machine() != "x86_64":
         raise IsolationError(f"seccomp filter: not available on {platform.machine()}")
     if "landlock" in policy.require and landlock_abi() < 1:
@@ -582,105 +618,95 @@ def enter(policy: Policy) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
-    # 1. as host root, in a private mount namespace: the minimal root
-    _check(_LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    root = "/tmp"  # the host path the new root's tmpfs covers (in this namespace only)
-    _build_root(root, policy)
-    _pivot(root)
-    # 2. drop to the unprivileged host uid, then new namespaces owned by it
-    try:
-        resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-    except (ValueError, OSError):
-        pass  # the job's own limit is set in its user namespace below
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if os.getuid() == 0:
+    root = "/tmp"  # the host path the new root's tmpfs covers (in the new mount namespace only)
+    namespaces = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    if os.geteuid() == 0:
+        # as host root, in a private mount namespace: the minimal root (root reads any source)
+        _check(_LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _build_root(root, policy, owner=policy.host_uid, privileged=True)
+        _pivot(root)
+        # then down to the unprivileged host uid (a user namespace whose ids map to root would
+        # let the job pass RLIMIT_NPROC), and new namespaces owned by it
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        except (ValueError, OSError):
+            pass  # the job's own limit is set in its user namespace
         os.setgroups([])
         os.setresgid(policy.host_uid, policy.host_uid, policy.host_uid)
         os.setresuid(policy.host_uid, policy.host_uid, policy.host_uid)
+        _map_ids(namespaces, policy)
+    else:  # an ordinary grading user: the user namespace first, which then owns the mounts
+        _map_ids(namespaces | CLONE_NEWNS, policy)
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _build_root(root, policy, owner=policy.uid, privileged=False)
+        _pivot(root)
+    alive_read, alive_write = os.pipe()
+    job = _fork()
+    if job:  # hold no descriptor of the job's: its pipes must end when the job does
+        _close_all_but(alive_write)
+        _supervise(job)
+    os.close(alive_write)
+    _job(policy, alive_read)
+
+
+def _map_ids(flags: int, policy: Policy) -> None:
+    """Unshare ``flags`` (with a new user namespace) and map ``policy.uid`` to this process's ids."""
     host_uid, host_gid = os.geteuid(), os.getegid()
-    flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     _check(_LIBC.unshare(flags), "unshare(user, pid, net, ipc, uts namespaces)")
-    if _LIBC.unshare(CLONE_NEWCGROUP) < 0:
-        pass  # a cgroup namespace only hides cgroup paths: nice to have
+    _LIBC.unshare(CLONE_NEWCGROUP)  # hides cgroup paths only: nice to have, not required
     _LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # a uid change made /proc/self root's
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{policy.uid} {host_uid} 1\n")
     _write("/proc/self/gid_map", f"{policy.uid} {host_gid} 1\n")
     _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    status_read, status_write = os.pipe()
-    alive_read, alive_write = os.pipe()
-    init = os.fork()
-    if init:
-        os.close(status_write)
-        os.close(alive_read)
-        _supervise(init, status_read)
-    os.close(status_read)
-    os.close(alive_write)
-    _init(policy, status_write, alive_read)
 
 
-def _supervise(init: int, status_read: int) -> None:
-    """Outside the PID namespace: wait for it to empty, then end the way the job ended."""
+def _close_all_but(*keep: int) -> None:
+    previous = -1
+    for fd in sorted(keep):
+        os.closerange(previous + 1, fd)
+        previous = fd
+    os.closerange(previous + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def _supervise(job: int) -> None:
+    """Outside the PID namespace: wait for it to end, then end the way the job ended.
+
+    The job is the namespace's init: when it ends, the kernel kills everything else in
+    the namespace and ``waitpid`` returns once they are all gone.
+    """
     try:
-        _, init_status = os.waitpid(init, 0)
-        data = b""
-        while len(data) < 4:
-            chunk = os.read(status_read, 4 - len(data))
-            if not chunk:
-                break
-            data += chunk
-        status = struct.unpack("!i", data)[0] if len(data) == 4 else init_status
+        _, status = os.waitpid(job, 0)
         if os.WIFSIGNALED(status):
             signum = os.WTERMSIG(status)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
             if signum not in (signal.SIGKILL, signal.SIGSTOP):
                 signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
+            _kill(os.getpid(), signum)
             os._exit(128 + signum)
         os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125)
     finally:
         os._exit(125)
 
 
-def _init(policy: Policy, status_write: int, alive_read: int) -> None:
-    """PID 1 of the new namespace: finish the set-up, start the job, reap, report."""
+def _job(policy: Policy, alive_read: int) -> None:
+    """PID 1 of the new namespaces: finish the set-up and the limits, then return to the caller."""
     try:
         _check(_LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG")
         if select.select([alive_read], [], [], 0)[0]:  # the supervisor died before that
             os._exit(125)
+        os.close(alive_read)
         _check(_LIBC.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS) in the user namespace")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _bring_up_loopback()
         _check(_LIBC.sethostname(b"sandbox", 7), "sethostname")
-        job = os.fork()
-    except BaseException as error:  # noqa: BLE001  (never return into the caller here)
+    except BaseException as error:  # noqa: BLE001  (a half-built sandbox never runs the caller's code)
         try:
-            os.write(2, f"sandbox init failed: {error}\n".encode())
+            os.write(2, f"sandbox set-up failed: {error}\n".encode())
         finally:
             os._exit(125)
-    if job == 0:
-        os.close(status_write)
-        os.close(alive_read)
-        _job(policy)
-        return
-    try:
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
-            signal.signal(signum, signal.SIG_IGN)
-        while True:
-            try:
-                pid, status = os.waitpid(-1, 0)
-            except ChildProcessError:
-                os._exit(125)
-            if pid == job:
-                os.write(status_write, struct.pack("!i", status))
-                os._exit(0)  # the kernel now kills whatever else lives in the namespace
-    finally:
-        os._exit(125)
-
-
-def _job(policy: Policy) -> None:
-    """PID 2: limits, no capabilities, Landlock, seccomp; then return to the caller."""
     os.chdir(SCRATCH)
     os.environ.update({"HOME": SCRATCH, "TMPDIR": SCRATCH, "TMP": SCRATCH, "TEMP": SCRATCH})
     tempfile.tempdir = None
@@ -696,16 +722,22 @@ def _job(policy: Policy) -> None:
 # --------------------------------------------------------------------------- CPU time of a tree
 
 
-def tree_cpu_seconds(pid: int) -> float:
+def tree_cpu_seconds(pid: int, *, rescan: bool = False) -> float:
     """CPU seconds used by process ``pid`` and all its descendants (alive or reaped).
 
     The fork server measures a job's time limits with it: the supervisor ``pid`` it
-    forked does not compute, the job (its grandchild) and whatever it spawned do.
+    forked does not compute, the job (its child) and whatever it spawned do.
+    Finding the descendants means reading every ``/proc/<pid>/stat`` of the machine,
+    so it is done on every ``RESCAN_EVERY``-th call for a tree (or with ``rescan``);
+    the calls between read the known members only (a process started since is
+    counted from the next scan on, with all its time).
 
     Parameters
     ----------
     pid : int
         The root of the tree (the fork server's child).
+    rescan : bool, default False
+        Look for new descendants now.
 
     Examples
     --------
@@ -714,25 +746,56 @@ def tree_cpu_seconds(pid: int) -> float:
     >>> tree_cpu_seconds(2**22 + 1)  # no such process
     0.0
     """
+    calls, members = _TREES.get(pid, (0, [pid]))
+    if rescan or calls % RESCAN_EVERY == 0:
+        members = _descendants(pid)
+    total, alive = 0.0, []
+    for member in members:
+        times = _cpu_times(member)
+        if times is not None:
+            total += times
+            alive.append(member)
+    if pid in alive:
+        if len(_TREES) > 1024:  # roots whose end nobody asked about
+            _TREES.clear()
+        _TREES[pid] = (calls + 1, alive)
+    else:
+        _TREES.pop(pid, None)
+    return total
+
+
+RESCAN_EVERY = 8
+_TREES: dict[int, tuple[int, list[int]]] = {}  # root -> (calls, members at the last look)
+
+
+def _cpu_times(pid: int) -> float | None:
+    """utime + stime + cutime + cstime of ``pid`` in seconds (None: no such process)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return sum(int(value) for value in fields[11:15]) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it, from one pass over ``/proc``."""
     children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        child = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(child)
-        times[child] = sum(int(value) for value in fields[11:15]) / _CLOCK_TICKS
-    total, todo = 0.0, [pid]
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
-        total += times.get(current, 0.0)
+        found.append(current)
         todo += children.get(current, [])
-    return total
+    return found
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -780,7 +843,7 @@ def probe(policy: Policy | None = None) -> list[Layer]:
             host_ns[name] = None
     visible = visible_paths(trial)
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    pid = _fork()
     if pid == 0:
         os.close(read_fd)
         report: dict[str, Any] = {}
@@ -845,7 +908,8 @@ def _layers(policy: Policy, report: Mapping[str, Any]) -> list[Layer]:
         ok = bool(ns.get(key))
         add(label, ok, "own namespace" if ok else error or "shares the host's")
     uid = report.get("uid")
-    add("unprivileged uid", uid not in (None, 0), f"uid {uid} inside, host uid {policy.host_uid}"
+    host = policy.host_uid if os.geteuid() == 0 else os.geteuid()
+    add("unprivileged uid", uid not in (None, 0), f"uid {uid} inside, host uid {host}"
         if uid not in (None, 0) else error or "runs as root")
     cap = report.get("cap_eff")
     add("no capabilities", cap is not None and int(cap, 16) == 0, f"CapEff {cap}" if cap else error or "?")
@@ -866,7 +930,8 @@ def _layers(policy: Policy, report: Mapping[str, Any]) -> list[Layer]:
     add("landlock network", bool(landlock.get("network")), "no TCP bind or connect" if landlock.get("network")
         else f"needs Landlock ABI 4 (kernel ABI {abi})")
     seccomp = report.get("seccomp")
-    add("seccomp", seccomp == "2", "filter mode: EPERM for ptrace, mount, unshare, bpf, non-AF_UNIX sockets..."
+    add("seccomp", seccomp == "2",
+        "filter mode: EPERM for ptrace, mount, unshare, bpf, non-AF_UNIX sockets..."
         if seccomp == "2" else f"not available on {platform.machine()}" if not error else error)
     for controller in ("memory", "pids"):
         add(f"cgroup v2 {controller}", False, _cgroup_v2_detail(controller)

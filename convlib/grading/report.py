@@ -1,7 +1,8 @@
 """The class report: score distributions and the most common diagnosed mistakes.
 
 ``python -m convlib.grading.report [--root .] [--out DIR]`` reads the scores from
-nbgrader's gradebook and the diagnoses from ``grading_results/`` (written by the
+nbgrader's gradebook (the database ``nbgrader`` uses: ``gradebook.db`` at the course
+root or ``$NBGRADER_DB_URL``, see :mod:`convlib.grading.gradebook`) and the diagnoses from ``grading_results/`` (written by the
 trusted grader for every autograded notebook) and writes, into ``DIR`` (default
 ``grading_results/report``): ``scores.csv`` (one row per submission),
 ``mistakes.csv`` (assignment, function, mistake, number of students),
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from .gradebook import database_url
 from .results import RESULTS_DIRECTORY
 
 __all__ = ["ClassReport", "collect", "main", "write_report"]
 
 # labels that describe the grading rather than a mistake
-_NOT_MISTAKES = {"not run", "grader error"}
+_NOT_MISTAKES = {"not run", "grader error", "infrastructure error"}
 
 
 @dataclass
@@ -84,7 +86,7 @@ def collect(root: str | Path, *, db_url: str | None = None) -> ClassReport:
     from nbgrader.api import Gradebook
 
     root = Path(root)
-    db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    db_url = db_url or database_url(root)
     scores: dict[str, list[tuple[str, float, float]]] = {}
     mistakes: Counter = Counter()
     if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).exists():
@@ -201,10 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", default=".", help="the course root (where gradebook.db is)")
+    parser.add_argument("--root", default=".", help="the course root (where nbgrader_config.py is)")
+    parser.add_argument("--db-url", default=None,
+                        help="the gradebook's database URL (default: $NBGRADER_DB_URL, else ROOT/gradebook.db)")
     parser.add_argument("--out", default=None, help="output folder (default grading_results/report)")
     args = parser.parse_args(argv)
-    report = collect(args.root)
+    report = collect(args.root, db_url=args.db_url)
     out = Path(args.out) if args.out else Path(args.root) / RESULTS_DIRECTORY / "report"
     for path in write_report(report, out):
         print(path)

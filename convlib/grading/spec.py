@@ -25,7 +25,14 @@ Rules the engine relies on
   elsewhere they are left out of the score and the feedback says so.
 - Results are compared with :func:`convlib.grading.compare.compare` (arrays, numbers,
   tuples and torch tensors, with ``rtol``/``atol``); ``FunctionSpec.compare``
-  replaces it for one function.
+  replaces it for one function. Array results may come back as lists of any length
+  (compared as ``np.asarray`` converts them). A function that returns a tuple names
+  its results in ``FunctionSpec.outputs`` (``("dx", "dw", "db")``) for the feedback.
+- Every mistake should fail at least one *visible* case, so that the check in the
+  student's own notebook can teach it (tests/test_grading_feedback.py enforces this):
+  use asymmetric kernels, both length orders, even and odd kernels, complex data.
+- A failed check may match several mistakes; the feedback names the one that explains
+  the most failed checks (ties: the order of ``FunctionSpec.mistakes``).
 """
 from __future__ import annotations
 
@@ -77,6 +84,8 @@ class FunctionSpec:
     memory_limit_mb: int = 1024
     # compare(expected, actual, rtol=..., atol=...) -> None when equal, else the problem
     compare: Callable[..., str | None] | None = None
+    # names of the results when the function returns a tuple, e.g. ("dx", "dw", "db")
+    outputs: tuple[str, ...] = ()
 
     def build_cases(self, rng: Any = None) -> list[Case]:
         """The cases: ``cases(rng)`` if ``cases`` takes an argument, else ``cases()``.

@@ -13,7 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-__all__ = ["plot_signal", "plot_flip_and_slide", "plot_continuous_convolution", "plot_spectrum"]
+__all__ = [
+    "plot_signal", "plot_flip_and_slide", "kernel_tap_label", "plot_continuous_convolution",
+    "plot_spectrum",
+]
 
 INPUT_COLOR, KERNEL_COLOR, PRODUCT_COLOR, OUTPUT_COLOR = "C0", "C1", "C2", "C3"
 
@@ -125,6 +128,45 @@ def plot_signal(
     return ax
 
 
+def kernel_tap_label(n: int, m: int, *, correlate: bool = False) -> str:
+    """The legend of the kernel placed for output ``n``: which tap sits at input index k.
+
+    For convolution tap ``j`` sits at ``k = n - j``, so the sample there is ``h[n - k]``.
+    For cross-correlation's 'full' output (``scipy.signal.correlate``) tap ``j`` sits at
+    ``k = n - (m - 1) + j``, so the sample there is ``h[k - (n - m + 1)]``.
+
+    Parameters
+    ----------
+    n : int
+        Index into the 'full' output.
+    m : int
+        The kernel's length.
+    correlate : bool, default False
+        Cross-correlation (no flip) instead of convolution.
+
+    Returns
+    -------
+    str
+        ``"h[n - k]"`` with the number for ``n``, or for cross-correlation ``"h[k]"``,
+        ``"h[k - s]"`` or ``"h[k + s]"`` with the offset ``s`` written out.
+
+    Examples
+    --------
+    >>> kernel_tap_label(3, 2)
+    'h[3 - k]'
+    >>> kernel_tap_label(0, 2, correlate=True)
+    'h[k + 1]'
+    >>> kernel_tap_label(3, 2, correlate=True)
+    'h[k - 2]'
+    """
+    if not correlate:
+        return f"h[{n} - k]"
+    offset = n - (m - 1)
+    if offset == 0:
+        return "h[k]"
+    return f"h[k - {offset}]" if offset > 0 else f"h[k + {-offset}]"
+
+
 def plot_flip_and_slide(
     x: Any,
     h: Any,
@@ -181,7 +223,7 @@ def plot_flip_and_slide(
     taps = np.arange(h.size)
     positions = (n - (h.size - 1) + taps) if correlate else (n - taps)
     top.stem(np.arange(x.size), x, linefmt=INPUT_COLOR, markerfmt="o", basefmt="k-", label="x[k]")
-    kernel_label = f"h[k - {n}]" if correlate else f"h[{n} - k]"
+    kernel_label = kernel_tap_label(n, h.size, correlate=correlate)
     top.stem(positions, h, linefmt=KERNEL_COLOR + "--", markerfmt="s", basefmt=" ", label=kernel_label)
     terms = []
     for tap, k in sorted(zip(taps, positions), key=lambda pair: pair[1]):
