@@ -564,7 +564,16 @@ class Grader:
                 index = meta.get("cell", meta.get("case"))
             if kind == P.CELL_ERROR:
                 ordinal = int(meta["cell"])
-                student.cell_errors.setdefault(ordinal, _error_text(meta.get("error", {}), student.cells))
+                error = meta.get("error", {})
+                if error.get("type") == "ForbiddenCallError":  # a top-level comparison: not the student's error
+                    where = _error_text({"where": error.get("where", "")}, student.cells)
+                    where = where[where.find("(") + 1 : -1] if "(" in where else "a cell"
+                    note = (f"A top-level call to a library convolution ({where}) was not run: they are "
+                            "unavailable while grading (only your functions are graded).")
+                    if note not in student.notes:
+                        student.notes.append(note)
+                    continue
+                student.cell_errors.setdefault(ordinal, _error_text(error, student.cells))
             elif kind == P.PATCHED:
                 note = (f"Your notebook replaced {', '.join(meta.get('patched', []))} at top level; "
                         "grading ignores such changes.")
