@@ -36,44 +36,28 @@ c.CourseDirectory.db_url = database_url(_root)
 # PostgreSQL enforces it (nbgrader then fails to add the assignment), so name the course
 c.CourseDirectory.course_id = os.environ.get("NBGRADER_COURSE_ID", "convolution")
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
-                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback  # noqa: E402
+from nbgrader.preprocessors import DeduplicateIds, Execute  # noqa: E402
 
-from nbgrader.preprocessors import (CheckCellMetadata as _Check, ClearHiddenTests,  # noqa: E402
-                                    ClearMarkScheme, ClearOutput, ClearSolutions,
-                                    ComputeChecksums, IncludeHeaderFooter, InstantiateTests,
-                                    LockCells, SaveCells)
+from convlib.grading.preprocessors import (DropDuplicateIds, RemoveInstructorNotes,  # noqa: E402
+                                           SanitizeStudentHTML, TrustedExecute)
 
-from convlib.grading.preprocessors import RemoveInstructorNotes, TrustedExecute  # noqa: E402
-
-# the release drops the cells tagged "instructor-notes", then does what nbgrader does
+# nbgrader's own lists, derived (not copied): the release first drops the cells tagged
+# "instructor-notes"; autograding runs the trusted, sandboxed grader instead of Execute
 c.GenerateAssignment.preprocessors = [
-    RemoveInstructorNotes,
-    IncludeHeaderFooter,
-    InstantiateTests,
-    LockCells,
-    ClearSolutions,
-    ClearOutput,
-    _Check,
-    ComputeChecksums,
-    SaveCells,
-    ClearHiddenTests,
-    ClearMarkScheme,
-    ComputeChecksums,
-    _Check,
-]
-
-# nbgrader's default list with Execute replaced by the trusted, sandboxed grader
+    RemoveInstructorNotes, *GenerateAssignment.class_traits()["preprocessors"].default()]
 c.Autograde.autograde_preprocessors = [
-    TrustedExecute,
-    IgnorePattern,
-    ClearMetadataPreprocessor,
-    LimitOutput,
-    SaveAutoGrades,
-    AssignLatePenalties,
-    CheckCellMetadata,
-]
+    TrustedExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+# a duplicated graded cell: the earlier copy becomes a plain cell (nbgrader's own would crash)
+c.Autograde.sanitize_preprocessors = [
+    DropDuplicateIds if p is DeduplicateIds else p for p in Autograde.class_traits()["sanitize_preprocessors"].default()]
+# the feedback shows the student's markdown, but no HTML or script of theirs runs when opened
+c.HTMLExporter.sanitize_html = True
+c.GenerateFeedback.preprocessors = [
+    SanitizeStudentHTML, *GenerateFeedback.class_traits()["preprocessors"].default()]
+# the sandbox's level: "os" (refused where the machine lacks it) or an explicit "process";
+# CONVLIB_GRADING_ISOLATION (set by `python -m convlib.grading.autograde --isolation=...`) wins
+c.TrustedExecute.isolation = os.environ.get("CONVLIB_GRADING_ISOLATION", "os")
 # a deleted test cell is put back (and graded) rather than silently missing
 c.OverwriteCells.add_missing_cells = True
 # `nbgrader validate` still runs a kernel: the visible checks, a few seconds per cell

@@ -6,7 +6,11 @@ a share of classic mistakes, and a few hostile ones (infinite loop, ``os._exit``
 runaway allocation, forbidden calls, monkeypatching, stderr, syntax errors). Then it
 times, on fresh copies of that course:
 
-* ``engine, 1 worker`` / ``engine, N workers``: the sandboxed grading alone;
+* ``engine, 1 worker`` / ``engine, N workers``: the sandboxed grading alone, at the
+  ``--isolation`` level (``os`` where the machine has it), and with ``--workers`` at the
+  ``process`` level too (what the operating-system layer costs);
+* ``engine, N workers, under load``: the same beside four busy loops per core (the
+  grades must be the same, cell for cell: time limits are CPU time);
 * ``nbgrader autograde (trusted, serial)``: plain ``nbgrader autograde hw1 --force``
   with this course's configuration (the trusted preprocessor grades each notebook);
 * ``convlib autograde, N workers``: ``python -m convlib.grading.autograde`` (parallel
@@ -17,7 +21,9 @@ times, on fresh copies of that course:
 Prints a table, writes ``benchmarks/results/bench_grading.{csv,json,png}``, and checks
 that the serial and parallel gradebooks are identical.
 
-Usage: ``python benchmarks/bench_grading.py [--students 100] [--workers 2] [--stock 6]``
+Usage: ``python benchmarks/bench_grading.py [--students 100] [--workers 2] [--stock 6]
+[--isolation os|process] [--no-load]``. Target: 100 submissions with ``--workers 2`` in
+under 20 s on 2 cores (engine only).
 
 ``--dask`` instead measures the Dask paths of :mod:`convlib.grading.cluster` (issue 12)
 on ``--students`` submissions (200 by default there): the engine's own pool with 1 and
@@ -46,7 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import hw1_submissions as subs  # noqa: E402
 
-from convlib.grading.engine import Grader, student_cells  # noqa: E402
+from convlib.grading.engine import Grader, IsolationUnavailable, isolation_level, student_cells  # noqa: E402
 
 ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
        "PYTHONPATH": str(ROOT)}
@@ -206,7 +212,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--stock", type=int, default=6, help="ordinary submissions graded by stock nbgrader")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--isolation", choices=("os", "process"), default=None,
+                        help="sandbox level (default: os where available, else process)")
+    parser.add_argument("--no-load", action="store_true", help="skip the run beside busy loops")
     args = parser.parse_args()
+    try:
+        level = isolation_level(args.isolation or "os")
+    except IsolationUnavailable as error:
+        if args.isolation:
+            raise SystemExit(f"refusing: {error}")
+        level = "process"
+    os.environ["CONVLIB_GRADING_ISOLATION"] = level
+    ENV["CONVLIB_GRADING_ISOLATION"] = level
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("CONVLIB_GRADING_SEED", "2026")
@@ -225,14 +242,37 @@ def main() -> None:
         notebooks = {path.parent.parent.name: student_cells(nbformat.read(str(path), as_version=4))
                      for path in sorted((base / "submitted").glob("*/hw1/hw1.ipynb"))}
         engine_results = {}
-        for workers in sorted({1, args.workers}):
+        runs = [(w, level) for w in sorted({1, args.workers})]
+        if level != "process":
+            runs.append((args.workers, "process"))
+        for workers, run_level in runs:
             started = time.perf_counter()
-            with Grader("hw1", workers=workers) as grader:
-                engine_results[workers] = grader.grade_many(notebooks)
-            rows.append((f"engine only, {workers} worker{'s' if workers > 1 else ''}", len(notebooks),
-                         time.perf_counter() - started))
-        same_engine = all(engine_results[1][k].as_dict() == engine_results[args.workers][k].as_dict()
-                          for k in notebooks)
+            with Grader("hw1", workers=workers, isolation=run_level) as grader:
+                engine_results[(workers, run_level)] = grader.grade_many(notebooks)
+            rows.append((f"engine only, {workers} worker{'s' if workers > 1 else ''}, {run_level!r} sandbox",
+                         len(notebooks), time.perf_counter() - started))
+        reference = engine_results[(1, level)]
+
+        def graded(result):  # everything but the level it was graded at
+            return {**result.as_dict(), "isolation": None}
+
+        same_engine = all(graded(reference[k]) == graded(result[k])
+                          for result in engine_results.values() for k in notebooks)
+        same_under_load = None
+        if not args.no_load:
+            loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                     for _ in range(4 * (os.cpu_count() or 1))]
+            try:
+                started = time.perf_counter()
+                with Grader("hw1", workers=args.workers, isolation=level) as grader:
+                    loaded = grader.grade_many(notebooks)
+                rows.append((f"engine only, {args.workers} workers, {level!r}, beside {len(loops)} busy loops",
+                             len(notebooks), time.perf_counter() - started))
+            finally:
+                for loop in loops:
+                    loop.kill()
+                    loop.wait()
+            same_under_load = all(graded(reference[k]) == graded(loaded[k]) for k in notebooks)
 
         serial = scratch / "serial"
         shutil.copytree(base, serial)
@@ -243,7 +283,7 @@ def main() -> None:
         parallel = scratch / "parallel"
         shutil.copytree(base, parallel)
         seconds, log = timed([sys.executable, "-m", "convlib.grading.autograde", "hw1",
-                              "--workers", str(args.workers)], parallel)
+                              "--workers", str(args.workers), "--isolation", level], parallel)
         rows.append((f"convlib autograde, {args.workers} workers (total)", len(names), seconds))
         for line in log.splitlines():  # the sandboxed grading runs while nbgrader records grades
             if line.startswith("[convlib.grading]") and "graded with" in line:
@@ -284,8 +324,9 @@ def main() -> None:
         print(f"{label:<{width}}  {count:>9}  {seconds:>8.1f}  {seconds / count:>10.3f}")
     serial_s = next(s for label, _, s in rows if label.startswith("nbgrader autograde"))
     parallel_s = next(s for label, _, s in rows if label.startswith("convlib autograde"))
-    print(f"\nparallel / serial: {parallel_s / serial_s:.2f}; engine serial == parallel: {same_engine}; "
-          f"gradebooks identical: {same_gradebook}")
+    print(f"\nparallel / serial: {parallel_s / serial_s:.2f}; engine results identical (1 worker, "
+          f"{args.workers} workers, both levels): {same_engine}; under load: {same_under_load}; "
+          f"gradebooks identical: {same_gradebook}; isolation: {level}")
 
     with open(out / "bench_grading.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -293,7 +334,7 @@ def main() -> None:
         writer.writerows((label.strip(), count, round(seconds, 2)) for label, count, seconds in rows)
     (out / "bench_grading.json").write_text(json.dumps(
         {"students": len(names), "cpus": os.cpu_count(), "rows": rows, "same_gradebook": same_gradebook,
-         "same_engine": same_engine}, indent=1))
+         "same_engine": same_engine, "same_under_load": same_under_load, "isolation": level}, indent=1))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -302,7 +343,7 @@ def main() -> None:
     figure, axis = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
     labels = [label.strip() for label, _, _ in rows][::-1]
     axis.barh(labels, [seconds for _, _, seconds in rows][::-1], color="#4477aa")
-    axis.axvline(60, color="#cc6677", linestyle="--", label="target: 100 submissions in 60 s")
+    axis.axvline(20, color="#cc6677", linestyle="--", label="target: 100 submissions, 2 workers, in 20 s")
     axis.set_xlabel("seconds (wall clock)")
     axis.legend(loc="lower right")
     axis.set_title(f"Grading {len(names)} hw1 submissions on {os.cpu_count()} CPUs")

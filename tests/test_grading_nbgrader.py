@@ -6,8 +6,10 @@ scores the synthetic submissions deserve.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -190,5 +192,63 @@ def test_class_report_lists_scores_and_mistakes(courses, tmp_path):
     assert "hw1,correlate,time limit exceeded,1" in rows
     scores = (tmp_path / "scores.csv").read_text().splitlines()
     assert "hw1,correct,10.0,10.0" in scores and len(scores) == len(subs.NAMES) + 1
-    assert "| hw1 |" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| hw1 |" in summary
+    assert f"Graded in the {os.environ['CONVLIB_GRADING_ISOLATION']!r} sandbox." in summary
     assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ----------------------------------------------------------------------------- hostile notebooks, forged files
+
+
+@pytest.fixture(scope="module")
+def hostile_course(released, tmp_path_factory) -> Path:
+    """A course with a script in a student's markdown, a duplicated graded cell, a forged result
+    for an honest student and a fake in-progress marker naming a live process (this one)."""
+    from convlib.grading.results import MARKER_NAME, RESULTS_DIRECTORY
+
+    course = tmp_path_factory.mktemp("hostile") / "course"
+    shutil.copytree(released, course)
+    release = course / "exercises" / "hw1" / "hw1.ipynb"
+    subs.write_submissions(release, course / "submitted", names=("correct",))
+    xss = subs.build(nbformat.read(str(release), as_version=4), "correct")
+    xss.cells.insert(0, nbformat.v4.new_markdown_cell(
+        "Hello <script>document.title='pwned'</script><img src=x onerror=\"alert('pwned')\">"))
+    (course / "submitted" / "xss" / "hw1").mkdir(parents=True)
+    nbformat.write(xss, str(course / "submitted" / "xss" / "hw1" / "hw1.ipynb"))
+    duplicated = subs.build(nbformat.read(str(release), as_version=4), "correct")
+    test_cell = next(c for c in duplicated.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_convolve")
+    duplicated.cells.insert(duplicated.cells.index(test_cell), copy.deepcopy(test_cell))
+    (course / "submitted" / "duplicated" / "hw1").mkdir(parents=True)
+    nbformat.write(duplicated, str(course / "submitted" / "duplicated" / "hw1" / "hw1.ipynb"))
+    # forged: a zero result stored under the honest student's name, and a marker naming a live pid
+    forged = course / RESULTS_DIRECTORY / "hw1" / "correct" / "hw1.json"
+    forged.parent.mkdir(parents=True)
+    forged.write_text(json.dumps({"payload": {"key": "x", "result": {"functions": {}}}, "signature": "0" * 64}))
+    (course / RESULTS_DIRECTORY / "hw1" / MARKER_NAME).write_text(json.dumps(
+        {"payload": {"pid": os.getpid(), "start": None, "keys": {}}, "signature": "0" * 64}))
+    _nbgrader(course, "autograde", "hw1", "--force")  # would wait an hour if the marker were trusted
+    _nbgrader(course, "generate_feedback", "hw1", "--force")
+    return course
+
+
+def test_feedback_escapes_student_html_and_scripts(hostile_course):
+    html = (hostile_course / "feedback" / "xss" / "hw1" / "hw1.html").read_text()
+    assert "Hello" in html
+    assert re.search(r"<script>[^<]*pwned", html) is None  # shown as text, never run
+    assert re.search(r"<[a-z]+[^>]*onerror", html) is None
+    assert "graded in the" in html
+
+
+def test_a_duplicated_graded_cell_is_graded_not_crashed(hostile_course):
+    rows = _dump(hostile_course)
+    assert rows["duplicated"]["score"] == 10.0
+    assert rows["xss"]["score"] == 10.0
+
+
+def test_forged_results_and_fake_markers_are_ignored(hostile_course):
+    rows = _dump(hostile_course)
+    assert rows["correct"]["score"] == 10.0  # the forged zero was not trusted
+    from convlib.grading.results import ResultStore
+
+    assert ResultStore(hostile_course, "hw1").load("correct", "hw1") is not None  # re-signed by the grader

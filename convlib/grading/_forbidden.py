@@ -5,8 +5,11 @@ module-level assignments and the helper functions it calls, to dotted paths such
 as ``numpy.convolve``, and reports those that an assignment forbids. The run-time
 guards replace the forbidden objects in every loaded module of the sandbox's fork
 server; during a graded call a guard records the call (the grader then scores the
-function 0) and raises :class:`ForbiddenCallError`. Outside graded calls (a
-student's own top-level comparisons with ``np.convolve``) the guards pass through.
+function 0) and raises :class:`ForbiddenCallError`. A guard never passes through
+and keeps no reference to the original (nothing to take out of its closure), so in a
+graded run a forbidden function fails at top level too. Originals a notebook captured
+before a late guard was installed (``f = scipy.signal.convolve`` at top level) are
+found by :func:`captured_originals` from the graded function's reachable objects.
 """
 from __future__ import annotations
 
@@ -46,8 +49,31 @@ LIBRARY_CONVOLUTIONS = (
     "torch.nn.ConvTranspose2d",
 )
 
-# never needed by a graded function, forbidden in every assignment
-ALWAYS_FORBIDDEN = LIBRARY_CONVOLUTIONS + (
+# other names of the same C functions (guarded like the public ones where they live in a
+# module; torch._VF reaches torch's immutable C class, so review() flags private names)
+PRIVATE_ALIASES = (
+    "numpy._core.multiarray.correlate",
+    "numpy._core.multiarray.correlate2",
+    "numpy._core._multiarray_umath.correlate",
+    "numpy._core._multiarray_umath.correlate2",
+    "torch._C._VariableFunctions.conv1d",
+    "torch._C._VariableFunctions.conv2d",
+    "torch._C._VariableFunctions.conv_transpose1d",
+    "torch._C._VariableFunctions.conv_transpose2d",
+    "torch._C._VariableFunctions.convolution",
+    "torch._C._VariableFunctions._convolution",
+    "torch._convolution",
+    "torch.conv_tbc",
+    "torch.conv3d",
+    "torch.mkldnn_convolution",
+    "torch.cudnn_convolution",
+    "torch.nn.functional.conv3d",
+    "torch.nn.functional.conv_tbc",
+)
+
+# never needed by a graded function, forbidden in every assignment (the scan reports them;
+# at run time the sandbox's audit hook refuses what a guard cannot catch)
+ALWAYS_FORBIDDEN = LIBRARY_CONVOLUTIONS + PRIVATE_ALIASES + (
     "convlib.grading",
     "ctypes",
     "subprocess",
@@ -62,7 +88,14 @@ ALWAYS_FORBIDDEN = LIBRARY_CONVOLUTIONS + (
     "gc.get_referrers",
 )
 
+# modules whose classes a guard must not replace (subclassing them must keep working:
+# scipy's own import subclasses ctypes.Structure)
+_NOT_GUARDED = ("ctypes", "subprocess", "multiprocessing", "os", "gc")
+
 _MAGIC = re.compile(r"^\s*[%!]")
+
+# cell magics whose body is Python that IPython runs (the body is kept, the magic dropped)
+PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun", "memit", "debug")
 
 
 class ForbiddenCallError(RuntimeError):
@@ -70,15 +103,26 @@ class ForbiddenCallError(RuntimeError):
 
 
 def strip_magics(source: str) -> str:
-    """Replace IPython magics and shell escapes by ``pass`` (cell magics empty the cell).
+    """Replace IPython magics and shell escapes by ``pass``.
+
+    A cell magic that runs its body as Python (``%%time``, ``%%timeit``,
+    ``%%capture``...) keeps its body; any other cell magic (``%%bash``,
+    ``%%html``) empties the cell.
 
     Examples
     --------
     >>> strip_magics("%matplotlib inline\\nx = 1")
     'pass\\nx = 1'
+    >>> strip_magics("%%time\\ndef f():\\n    return 1")
+    'pass\\ndef f():\\n    return 1'
+    >>> strip_magics("%%bash\\nls")
+    ''
     """
-    if source.lstrip().startswith("%%"):
-        return ""
+    stripped = source.lstrip()
+    if stripped.startswith("%%"):
+        words = stripped[2:].split()
+        if not words or words[0] not in PYTHON_CELL_MAGICS:
+            return ""
     lines = []
     for line in source.splitlines():
         if _MAGIC.match(line):
@@ -290,30 +334,158 @@ def scan(cells: Iterable[str], function: str, forbidden: Iterable[str]) -> list[
     return sorted(p for p in found if not any(q.startswith(p + ".") for q in found))
 
 
+# names only cheating needs in homework code: attribute names, and private module attributes
+REVIEW_ATTRIBUTES = frozenset({
+    "__closure__", "__globals__", "__code__", "cell_contents", "__wrapped__", "__wrapped_forbidden__",
+    "f_back", "f_globals", "f_locals", "f_builtins", "tb_frame", "gi_frame", "cr_frame", "__subclasses__",
+    "__builtins__", "_getframe", "_current_frames", "get_objects", "get_referrers", "get_referents",
+    "settrace", "setprofile", "addaudithook", "GuardState", "modules", "_ORIGINALS", "_ORIGINAL_IDS",
+})
+REVIEW_MODULES = frozenset({"gc", "ctypes", "marshal", "pickle", "importlib", "inspect", "_thread",
+                            "threading", "signal", "resource", "socket", "sqlite3", "pty", "mmap"})
+
+
+def review(cells: Iterable[str]) -> list[str]:
+    """What in a notebook's code only cheating needs (flags the notebook for review).
+
+    Introspection of frames, closures, code objects and the garbage collector, the
+    modules that reach past Python (``ctypes``, ``marshal``, ``signal``...), and
+    private attributes of numpy, scipy, torch or convlib (``np._core``, ``torch._VF``).
+    Ordinary numpy code never matches.
+
+    Examples
+    --------
+    >>> review(["import numpy as np\\ndef f(x):\\n    return np.flip(x)"])
+    []
+    >>> review(["import numpy as np\\nc = np._core.multiarray.correlate2"])
+    ['np._core']
+    >>> review(["import gc\\nobjs = gc.get_objects()"])
+    ['get_objects', 'import gc']
+    """
+    found: set[str] = set()
+    for tree in _parse_cells(cells):
+        libraries: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                for alias, name in zip(node.names, names):
+                    top = name.split(".")[0]
+                    if top in REVIEW_MODULES:
+                        found.add(f"import {top}")
+                    if top in ("numpy", "scipy", "torch", "convlib"):
+                        libraries.add(alias.asname or alias.name.split(".")[0]
+                                      if isinstance(node, ast.Import) else alias.asname or alias.name)
+                    if any(part.startswith("_") and not part.startswith("__") for part in name.split(".")):
+                        found.add(name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                if node.attr in REVIEW_ATTRIBUTES:
+                    found.add(node.attr)
+                if (node.attr.startswith("_") and not node.attr.startswith("__")
+                        and isinstance(node.value, ast.Name) and node.value.id in libraries):
+                    found.add(f"{node.value.id}.{node.attr}")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in REVIEW_ATTRIBUTES:
+                found.add(node.value)
+            elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__import__"):
+                found.add(node.id)
+    return sorted(found)
+
+
 # --------------------------------------------------------------------------- run-time guards
 
 
 class GuardState:
-    """Whether guards are armed, and where a guard reports a hit."""
+    """Where a guard reports a hit (the sandbox's child sets ``report``)."""
 
-    armed = False
     report: Callable[[str], None] | None = None
-    hits: list[str] = []
+
+
+# the originals the guards replaced, kept alive (so that their ids stay theirs) until the
+# sandbox's child has checked what the graded function captured; it then calls forget_originals()
+_ORIGINAL_IDS: dict[int, str] = {}
+_ORIGINALS: list[Any] = []
+
+
+def forget_originals() -> None:
+    """Drop the references to the replaced originals (in the child, before any graded call)."""
+    _ORIGINALS.clear()
 
 
 def _make_guard(path: str, original: Any) -> Callable[..., Any]:
-    def guard(*args: Any, **kwargs: Any) -> Any:
-        if GuardState.armed:
-            GuardState.hits.append(path)
-            if GuardState.report is not None:
-                GuardState.report(path)
-            raise ForbiddenCallError(f"{path} is not allowed in this assignment")
-        return original(*args, **kwargs)
+    name = getattr(original, "__name__", "guard")
+    _ORIGINAL_IDS[id(original)] = path
+    _ORIGINALS.append(original)
 
-    guard.__name__ = getattr(original, "__name__", "guard")
-    guard.__doc__ = getattr(original, "__doc__", None)
+    def guard(*args: Any, **kwargs: Any) -> Any:
+        if GuardState.report is not None:
+            GuardState.report(path)
+        raise ForbiddenCallError(f"{path} is not allowed in this assignment (not even at top level "
+                                 "while grading)")
+
+    guard.__name__ = name
+    guard.__qualname__ = name
     guard.__wrapped_forbidden__ = path
     return guard
+
+
+def captured_originals(start: Any, *, limit: int = 20000) -> list[str]:
+    """Paths of guarded originals reachable from ``start`` (a graded function).
+
+    Follows what a call can reach: closures, defaults, the globals its code names,
+    bound methods, ``functools.partial``, containers and class dictionaries.
+
+    Examples
+    --------
+    >>> captured_originals(lambda x: x)
+    []
+    """
+    import functools
+    import types
+
+    found: set[str] = set()
+    seen: set[int] = set()
+    todo = [start]
+    while todo and len(seen) < limit:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, (str, bytes, int, float, complex, bool, type(None))):
+            continue
+        seen.add(id(obj))
+        if id(obj) in _ORIGINAL_IDS:
+            found.add(_ORIGINAL_IDS[id(obj)])
+            continue
+        if isinstance(obj, types.ModuleType):
+            continue
+        if isinstance(obj, types.FunctionType):
+            todo += [c.cell_contents for c in (obj.__closure__ or ()) if _has_contents(c)]
+            todo += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
+            codes = [obj.__code__]
+            while codes:
+                code = codes.pop()
+                for name in code.co_names:
+                    if name in obj.__globals__:
+                        todo.append(obj.__globals__[name])
+                codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        elif isinstance(obj, types.MethodType):
+            todo += [obj.__func__, obj.__self__]
+        elif isinstance(obj, functools.partial):
+            todo += [obj.func, *obj.args, *obj.keywords.values()]
+        elif isinstance(obj, dict):
+            todo += list(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo += list(obj)
+        elif isinstance(obj, type):
+            todo += list(vars(obj).values())
+        elif hasattr(obj, "__dict__") and isinstance(getattr(obj, "__dict__", None), dict):
+            todo += list(vars(obj).values())
+    return sorted(found)
+
+
+def _has_contents(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
 
 
 def _resolve(path: str, import_missing: bool = True) -> Any:
@@ -350,10 +522,12 @@ def install_guards(forbidden: Iterable[str], *, import_missing: bool = False) ->
             continue
         if getattr(obj, "__wrapped_forbidden__", None) is not None:
             continue
+        if entry.split(".")[0] in _NOT_GUARDED:
+            continue  # refused by the sandbox's audit hook instead
         if isinstance(obj, type(sys)):
             for name in dir(obj):
                 value = getattr(obj, name, None)
-                if (not name.startswith("_") and callable(value) and not isinstance(value, type(sys))
+                if (not name.startswith("_") and callable(value) and not isinstance(value, (type(sys), type))
                         and getattr(value, "__wrapped_forbidden__", None) is None):
                     targets.setdefault(id(value), (f"{entry}.{name}", value))
         elif callable(obj):

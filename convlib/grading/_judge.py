@@ -25,6 +25,7 @@ from .spec import Case, FunctionSpec
 
 PASS = "pass"
 GPU_SKIPPED = "gpu skipped"
+NOT_GRADED = "not graded"  # the grader could not run the check (infrastructure): never counted
 
 # generic diagnoses, for outcomes that are not a wrong value (label -> advice)
 ADVICE = {
@@ -318,9 +319,11 @@ def summarize(spec: FunctionSpec, outcomes: list[Outcome], *, notes: list[str] =
 
     Each diagnosis comes with the smallest failing check of its own, as code the
     student can paste, so the example always shows the mistake it is listed under.
+    Checks the grader could not run (GPU checks without a GPU, ``NOT_GRADED``) are
+    not counted.
     """
-    counted = [o for o in outcomes if o.status != GPU_SKIPPED]
-    gpu_skipped = len(outcomes) - len(counted)
+    counted = [o for o in outcomes if o.status not in (GPU_SKIPPED, NOT_GRADED)]
+    gpu_skipped = sum(o.status == GPU_SKIPPED for o in outcomes)
     passed = sum(o.status == PASS for o in counted)
     total = len(counted)
     if forbidden:

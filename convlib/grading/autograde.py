@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .cluster import GradingCluster, scheduler_address
-from .engine import CUDA_VARIABLE, Grader, NotebookResult, grading_seed, student_cells
+from .engine import (CUDA_VARIABLE, ISOLATION_LEVELS, Grader, IsolationUnavailable, NotebookResult, grading_seed,
+                     isolation_level, student_cells)
 from .results import ResultStore
 
 __all__ = ["main", "plan_results", "prepare_results", "restored_cells", "submitted_notebooks"]
@@ -134,8 +135,10 @@ def plan_results(root: Path, assignment: str, grader: Grader, student: str = "*"
 
 def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 1, student: str = "*",
                     time_scale: float = 1.0, while_grading=None, scheduler: str | None = None,
-                    quiet: bool = False) -> dict[str, int]:
+                    quiet: bool = False, isolation: str | None = None) -> dict[str, int]:
     """Grade every submission whose stored result is missing or stale, on Dask; return counts.
+
+    ``isolation``: the sandbox level (see :func:`convlib.grading.engine.isolation_level`).
 
     ``workers`` worker processes of a local Dask cluster grade the notebooks, or the
     workers of the existing cluster at ``scheduler`` (see :mod:`convlib.grading.cluster`).
@@ -148,19 +151,21 @@ def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as root:
-    ...     prepare_results(root, "hw1")
+    ...     prepare_results(root, "hw1", isolation="process")
     {'submissions': 0, 'stored': 0, 'graded': 0, 'unreadable': 0, 'infrastructure_errors': 0}
     """
     root = Path(root).resolve()
     seed = grading_seed(root)
-    grader = Grader(assignment, seed=seed, time_scale=time_scale, cuda=False)
+    level = isolation_level(isolation)
+    grader = Grader(assignment, seed=seed, time_scale=time_scale, cuda=False, isolation=level, protected=[root])
     needs_cuda = any(case.device.startswith("cuda") for cases in grader.cases.values() for case in cases)
     cluster = GradingCluster(workers=workers, scheduler=scheduler, quiet=quiet)
     with contextlib.ExitStack() as stack:
         if needs_cuda:  # where the CUDA cases run decides the results' keys
             stack.enter_context(cluster)
             if cluster.cuda_for(grader):
-                grader = Grader(assignment, seed=seed, time_scale=time_scale, cuda=True)
+                grader = Grader(assignment, seed=seed, time_scale=time_scale, cuda=True, isolation=level,
+                                protected=[root])
         plan = plan_results(root, assignment, grader, student)
         plan.counts["infrastructure_errors"] = 0
         store = ResultStore(root, assignment)
@@ -176,7 +181,8 @@ def prepare_results(root: str | os.PathLike, assignment: str, *, workers: int = 
             if plan.pending:
                 if cluster.client is None:
                     stack.enter_context(cluster)
-                counts = cluster.grade(grader, plan.pending, keep)
+                counts = cluster.grade(grader, plan.pending, keep,
+                                       options={"isolation": level, "protected": (str(root),)})
                 plan.counts["infrastructure_errors"] = counts["infrastructure_errors"]
         finally:
             store.withdraw()
@@ -225,8 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as root:
-    ...     main(["hw1", "--root", root, "--no-nbgrader", "--workers", "1"])
-    [convlib.grading] 0 submissions: 0 graded with 1 workers, 0 already up to date, 0 unreadable, 0 not graded (infrastructure error) (...)
+    ...     main(["hw1", "--root", root, "--no-nbgrader", "--workers", "1", "--isolation", "process"])
+    [convlib.grading] 0 submissions: 0 graded with 1 workers in the 'process' sandbox, 0 already up to date, 0 unreadable, 0 not graded (infrastructure error) (...)
     0
     """
     parser = argparse.ArgumentParser(prog="python -m convlib.grading.autograde", description=__doc__,
@@ -241,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     parser.add_argument("--student", default="*", help="one student ID (default: everyone)")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies CPU time limits")
+    parser.add_argument("--isolation", choices=ISOLATION_LEVELS, default=None,
+                        help="sandbox level: 'os' (default; refused where this machine lacks it) or "
+                             "'process' (rlimits and Python guards only, printed in every feedback)")
     parser.add_argument("--no-nbgrader", action="store_true",
                         help="only fill grading_results/ (do not run nbgrader autograde)")
     args = parser.parse_args(argv)
@@ -248,6 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduler = scheduler_address(args.scheduler)
     except ValueError as error:
         parser.error(str(error))
+    try:
+        level = isolation_level(args.isolation)
+    except IsolationUnavailable as error:
+        print(f"[convlib.grading] refusing to grade: {error}", file=sys.stderr)
+        return 2
+    os.environ["CONVLIB_GRADING_ISOLATION"] = level  # nbgrader's preprocessor (and Dask's workers) grade at it
     started = time.perf_counter()
     nbgrader = []
 
@@ -259,13 +274,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         counts = prepare_results(args.root, args.assignment, workers=args.workers, student=args.student,
                                  time_scale=args.time_scale, while_grading=start_nbgrader,
-                                 scheduler=scheduler, quiet=args.quiet)
+                                 scheduler=scheduler, quiet=args.quiet, isolation=level)
     except BaseException:
         for process in nbgrader:
             process.kill()
         raise
     where = f"on {scheduler}" if scheduler else f"with {args.workers} workers"
-    print(f"[convlib.grading] {counts['submissions']} submissions: {counts['graded']} graded {where}, "
+    print(f"[convlib.grading] {counts['submissions']} submissions: {counts['graded']} graded {where} "
+          f"in the {level!r} sandbox, "
           f"{counts['stored']} already up to date, {counts['unreadable']} unreadable, "
           f"{counts['infrastructure_errors']} not graded (infrastructure error) "
           f"({time.perf_counter() - started:.1f} s)", flush=True)

@@ -23,6 +23,8 @@ import hashlib
 import json
 import os
 import re
+import signal
+import time
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -32,20 +34,76 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import _state
-from ._forbidden import ALWAYS_FORBIDDEN, scan
-from ._judge import (GPU_SKIPPED, FunctionResult, Outcome, judge_value, mistake_outputs,
+from . import protocol as P
+from ._forbidden import ALWAYS_FORBIDDEN, review, scan
+from ._judge import (GPU_SKIPPED, NOT_GRADED, FunctionResult, Outcome, judge_value, mistake_outputs,
                      problem_outcome, summarize)
-from ._sandbox import Sandbox, SandboxError, iter_records
+from ._sandbox import Sandbox, SandboxError
 from ._values import DecodeError, decode, encode, on_device, to_plain
 from .spec import Assignment, Case, FunctionSpec, load_assignment
 
-__all__ = ["Grader", "NotebookResult", "grading_seed", "student_cells"]
+__all__ = ["ISOLATION_LEVELS", "Grader", "IsolationUnavailable", "NotebookResult", "grading_seed",
+           "isolation_level", "student_cells"]
 
-ENGINE_VERSION = "1"
-MAX_TIMEOUTS = 2  # time-outs per function before its remaining checks are not run
-CELL_CPU_LIMIT = 4.0  # seconds of CPU time for one top-level notebook cell
+ENGINE_VERSION = "2"
 SEED_FILE = ".grading_seed"
 CUDA_VARIABLE = "CONVLIB_GRADING_CUDA"  # "1"/"0": run the CUDA cases or not, whatever this machine has
+
+# ---- the time limits' one home (CPU seconds of the student's process tree, times time_scale)
+MAX_TIMEOUTS = 2  # time-outs per function before its remaining checks are not run
+CELL_CPU_LIMIT = 4.0  # one top-level notebook cell
+NOTEBOOK_CPU_BUDGET = 120.0  # every job of one notebook together
+NOTEBOOK_WALL_BUDGET = 1200.0  # wall-clock safety net of one notebook (never costs points)
+WALL_FACTOR, WALL_EXTRA = 10.0, 20.0  # wall-clock safety net: WALL_FACTOR * CPU limit + WALL_EXTRA s
+JOB_ATTEMPTS = 2  # a job stopped by the wall clock or by a broken server runs at most this often
+
+WITHHELD = "withheld: flagged for review"
+NOT_GRADED_LABEL = "not graded, rerun"
+ISOLATION_LEVELS = ("os", "process")
+ISOLATION_VARIABLE = "CONVLIB_GRADING_ISOLATION"
+
+
+_CHECKED: set[str] = set()  # levels found available in this process
+
+
+class IsolationUnavailable(RuntimeError):
+    """The operating-system sandbox cannot be set up here (and ``isolation="process"`` was not chosen)."""
+
+
+def isolation_level(level: str | None = None) -> str:
+    """The isolation level to grade with: ``level``, ``$CONVLIB_GRADING_ISOLATION`` or ``"os"``.
+
+    ``"os"`` needs :mod:`convlib.grading.isolation` and the kernel features it uses;
+    where they are missing this raises :class:`IsolationUnavailable` naming what is
+    missing. ``"process"`` (rlimits and Python guards only) is never refused.
+
+    Examples
+    --------
+    >>> isolation_level("process")
+    'process'
+    >>> isolation_level("none")
+    Traceback (most recent call last):
+    ...
+    ValueError: isolation must be one of 'os', 'process', got 'none'
+    """
+    level = level or os.environ.get(ISOLATION_VARIABLE) or "os"
+    if level not in ISOLATION_LEVELS:
+        raise ValueError(f"isolation must be one of 'os', 'process', got {level!r}")
+    if level == "process":
+        return level
+    if level not in _CHECKED:
+        try:
+            from .isolation import IsolationError, Policy, check_available
+        except ImportError:
+            raise IsolationUnavailable(
+                "the operating-system sandbox is not available: convlib.grading.isolation cannot be imported; "
+                "grade with --isolation=process (Python-level guards only) to go on anyway") from None
+        try:
+            check_available(Policy(level=level))
+        except IsolationError as error:
+            raise IsolationUnavailable(str(error)) from None
+        _CHECKED.add(level)
+    return level
 
 
 def grading_seed(root: str | os.PathLike | None = None) -> int:
@@ -110,6 +168,8 @@ class NotebookResult:
     # position among the student's code cells (see student_cells) -> what went wrong
     cell_errors: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    isolation: str = "process"
+    flagged: list[str] = field(default_factory=list)  # why it is withheld for review
 
     @property
     def score(self) -> float:
@@ -118,13 +178,14 @@ class NotebookResult:
     def as_dict(self) -> dict[str, Any]:
         return {"functions": {name: result.as_dict() for name, result in self.functions.items()},
                 "cell_errors": {str(index): text for index, text in sorted(self.cell_errors.items())},
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "isolation": self.isolation, "flagged": list(self.flagged)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "NotebookResult":
         return cls({name: FunctionResult.from_dict(value) for name, value in data["functions"].items()},
                    {int(index): text for index, text in data.get("cell_errors", {}).items()},
-                   list(data.get("notes", [])))
+                   list(data.get("notes", [])), str(data.get("isolation", "process")),
+                   list(data.get("flagged", [])))
 
 
 def _first_line(source: str) -> str:
@@ -170,7 +231,9 @@ class _FunctionTask:
             if index not in runnable:
                 self.outcomes[index] = Outcome(case.name, GPU_SKIPPED)
         self.timeouts = 0
+        self.attempts = 0  # runs stopped by the wall clock or by a broken server
         self.forbidden: set[str] = set()
+        self.flagged: set[str] = set()
         self.notes: list[str] = []
 
     def remaining(self) -> list[int]:
@@ -193,9 +256,29 @@ class _Student:
         self.tasks = deque(grader.assignment.functions)
         self.current: _FunctionTask | None = None
         self.results: dict[str, FunctionResult] = {}
+        self.flagged = set(review(self.sources))
+        self.cpu = 0.0  # CPU seconds this notebook's jobs used
+        self.suspect = False  # in flight when the server broke: runs alone next time
+        self.started: float | None = None  # when its first job started (monotonic)
+        self.isolation = grader.isolation
 
     def result(self) -> NotebookResult:
-        return NotebookResult(self.results, dict(self.cell_errors), list(self.notes))
+        if self.flagged:
+            for name, verdict in self.results.items():
+                self.results[name] = _withheld(verdict, sorted(self.flagged))
+        return NotebookResult(self.results, dict(self.cell_errors), list(self.notes), self.isolation,
+                              sorted(self.flagged))
+
+
+def _withheld(verdict: FunctionResult, reasons: list[str]) -> FunctionResult:
+    """0 points until an instructor reviews it: the notebook uses what only cheating needs."""
+    if WITHHELD in verdict.labels:
+        return verdict
+    text = (f"{verdict.function}: {WITHHELD} (score 0 until an instructor reviews it): the notebook uses "
+            f"{', '.join(reasons)}, which only introspection of the grader needs.\n")
+    return FunctionResult(verdict.function, verdict.points, 0.0, verdict.passed, verdict.total,
+                          verdict.gpu_skipped, [WITHHELD, *verdict.labels], text + verdict.feedback,
+                          verdict.outcomes)
 
 
 class Grader:
@@ -213,16 +296,25 @@ class Grader:
         Whether to run the CUDA cases; default: whether torch sees a CUDA device.
     time_scale : float, default 1.0
         Multiplies every function's CPU time limit (slow grading machines).
+    isolation : {"os", "process"}, optional
+        The sandbox level (:func:`isolation_level`); default ``$CONVLIB_GRADING_ISOLATION``
+        or ``"os"``, which is refused (:class:`IsolationUnavailable`) where missing.
+    protected : sequence of path, optional
+        Folders a student's process may never open (the course root).
     """
 
     def __init__(self, assignment: str | Assignment, *, workers: int = 1, seed: int | None = None,
-                 cuda: bool | None = None, time_scale: float = 1.0) -> None:
+                 cuda: bool | None = None, time_scale: float = 1.0, isolation: str | None = None,
+                 protected=()) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
         self.assignment = assignment if isinstance(assignment, Assignment) else load_assignment(assignment)
         self.workers = workers
         self.seed = grading_seed() if seed is None else int(seed)
         self.time_scale = float(time_scale)
+        self.isolation = isolation_level(isolation)
+        self.protected = [str(Path(p).resolve()) for p in protected]
+        self.restarts = 0  # fork servers started again after one broke
         self.cases: dict[str, list[Case]] = {}
         for spec in self.assignment.functions:
             stream = zlib.crc32(f"{self.assignment.name}/{spec.name}".encode())
@@ -261,7 +353,7 @@ class Grader:
     def fingerprint(self) -> str:
         """Changes whenever a result could change: engine, spec, seed, CUDA."""
         digest = hashlib.sha256(f"{ENGINE_VERSION}|{self.assignment.name}|{self.seed}|{self.cuda}|"
-                                f"{self.time_scale}".encode())
+                                f"{self.time_scale}|{self.isolation}".encode())
         package = Path(__file__).parent
         for path in sorted(package.glob("*.py")):
             if not path.name.startswith("hw") or path.stem == self.assignment.name:
@@ -282,20 +374,23 @@ class Grader:
     # ----------------------------------------------------------------- the sandbox
 
     def _start_sandbox(self) -> Sandbox:
-        inputs = {}
         uses_torch = False
         for spec in self.assignment.functions:
-            entries = []
             for case in self.cases[spec.name]:
-                args, kwargs = to_plain(case.args), to_plain(case.kwargs)
-                uses_torch = uses_torch or "TensorData" in repr((args, kwargs))
-                entries.append({"args": args, "kwargs": kwargs, "device": case.device})
-            inputs[spec.name] = entries
+                uses_torch = uses_torch or "TensorData" in repr((to_plain(case.args), to_plain(case.kwargs)))
         preload = list(self.assignment.preload)
         if uses_torch or any(p.split(".")[0] == "torch" for p in self.assignment.forbidden):
             preload.append("torch")
         forbidden = tuple(self.assignment.forbidden) + ALWAYS_FORBIDDEN
-        return Sandbox(encode(inputs), forbidden=forbidden, preload=preload)
+        # guard every forbidden module before any child exists: nothing to capture before a late guard
+        preload += [m for m in ("scipy.signal", "scipy.ndimage") if m not in preload]
+        return Sandbox(forbidden=forbidden, preload=preload, isolation=self.isolation, protected=self.protected)
+
+    def _inputs(self, function: str, cases: list[int]) -> list[bytes]:
+        """The encoded inputs of ``cases`` (sent to the server after the job's child is forked)."""
+        return [encode({"args": to_plain(self.cases[function][k].args),
+                        "kwargs": to_plain(self.cases[function][k].kwargs),
+                        "device": self.cases[function][k].device}) for k in cases]
 
     @property
     def sandbox(self) -> Sandbox:
@@ -337,41 +432,75 @@ class Grader:
         finished: dict[str, NotebookResult] = {}
         while students or active:
             while students and len(active) < self.workers:
-                student = students.popleft()
+                student = students[0]
+                if student.suspect and active:
+                    break  # a suspect of a broken server runs alone
+                students.popleft()
                 job = self._next_job_for(student)
                 if job is None:
                     finished[student.key] = student.result()
                     if on_result is not None:
                         on_result(student.key, finished[student.key])
                     continue
-                self.sandbox.submit(job)
+                try:
+                    self.sandbox.submit(job, self._inputs(job["function"], job["cases"]))
+                except SandboxError:
+                    students.appendleft(student)
+                    self._server_broke(active, students)
+                    break
                 active[job["job"]] = (student, job)
+                if student.suspect:
+                    break
             if not active:
                 continue
             try:
                 header, stream = self.sandbox.result()
-            except SandboxError:
-                self.close()  # restart the fork server; rerun what was in flight
-                for student, job in active.values():
-                    students.appendleft(student)
-                active.clear()
+                student, job = active.pop(header["job"])
+            except (SandboxError, KeyError):
+                self._server_broke(active, students)
                 continue
-            student, job = active.pop(header["job"])
             self._absorb(student, job, header, stream)
             students.appendleft(student)
         return {key: finished[key] for key in notebooks}
 
+    def _server_broke(self, active: dict[int, tuple["_Student", dict[str, Any]]], students: deque) -> None:
+        """The fork server died, stopped or garbled its answer: restart it, re-run what was in flight.
+
+        Each job in flight is re-run once, alone (so an innocent neighbour is graded
+        normally); a job that breaks the server again is the culprit and is recorded
+        "not graded" (never looped on, never charged to anyone else).
+        """
+        self.close()
+        self.restarts += 1
+        for student, job in active.values():
+            task = student.current
+            task.attempts += 1
+            if task.attempts >= JOB_ATTEMPTS:
+                task.set_all(NOT_GRADED, "not graded, infrastructure error",
+                             "the grading sandbox broke down twice while running this function")
+                note = ("Some checks were not graded: the grading sandbox broke down while running them "
+                        "(an infrastructure error, not counted against you; the instructor will rerun them).")
+                if note not in task.notes:
+                    task.notes.append(note)
+            student.suspect = True
+            students.appendleft(student)
+        active.clear()
+
     def _limits(self, spec: FunctionSpec, n_cells: int, n_cases: int) -> dict[str, Any]:
         case_cpu = spec.time_limit * self.time_scale
+        cell_cpu = CELL_CPU_LIMIT * self.time_scale
+        job_cpu = cell_cpu * (n_cells + 1) + case_cpu * n_cases + 10
         return {
             "case_cpu": case_cpu,
-            "case_wall": 2 * case_cpu + 2,
-            "cell_cpu": CELL_CPU_LIMIT * self.time_scale,
-            "cell_wall": (2 * CELL_CPU_LIMIT + 4) * self.time_scale,
+            "case_wall": WALL_FACTOR * case_cpu + WALL_EXTRA,
+            "cell_cpu": cell_cpu,
+            "cell_wall": WALL_FACTOR * cell_cpu + WALL_EXTRA,
+            "job_wall": WALL_FACTOR * job_cpu + WALL_EXTRA,
             "memory_mb": spec.memory_limit_mb,
             "max_file": 64 * 2**20,
             "max_stream": 64 * 2**20,
-            "job_cpu": CELL_CPU_LIMIT * self.time_scale * (n_cells + 1) + case_cpu * n_cases + 10,
+            "processes": 64,
+            "job_cpu": job_cpu,
         }
 
     def _next_job_for(self, student: _Student) -> dict[str, Any] | None:
@@ -387,10 +516,29 @@ class Grader:
                     task.forbidden.update(used)
                     task.set_all("forbidden", "forbidden call", f"uses {', '.join(used)}")
             remaining = task.remaining()
+            if student.started is None:
+                student.started = time.monotonic()
+            if remaining and time.monotonic() - student.started > NOTEBOOK_WALL_BUDGET * self.time_scale:
+                task.set_all(NOT_GRADED, NOT_GRADED_LABEL, "the notebook ran past the grader's wall-clock "
+                             "safety net (the machine was too busy)")
+                continue
+            if remaining and student.cpu > NOTEBOOK_CPU_BUDGET * self.time_scale:
+                task.set_all("not run", "not run", f"the notebook used up its {NOTEBOOK_CPU_BUDGET * self.time_scale:g} "
+                             "s CPU-time budget")
+                continue
             if not remaining:
-                student.results[task.spec.name] = summarize(
-                    task.spec, [task.outcomes[k] for k in range(len(task.cases))],
-                    notes=task.notes, forbidden=sorted(task.forbidden))
+                result = summarize(task.spec, [task.outcomes[k] for k in range(len(task.cases))],
+                                   notes=task.notes, forbidden=sorted(task.forbidden))
+                if any(o.status == NOT_GRADED for o in task.outcomes.values()):
+                    result.labels.insert(0, NOT_GRADED_LABEL)
+                    note = f"{task.spec.name}: some checks were not graded (rerun this notebook)."
+                    if note not in student.notes:
+                        student.notes.append(note)
+                    if result.total == 0:  # nothing graded: no points yet (never full marks by default)
+                        result.score = 0.0
+                if task.flagged:
+                    student.flagged.update(task.flagged)
+                student.results[task.spec.name] = result
                 student.current = None
                 continue
             self._next_job += 1
@@ -401,43 +549,77 @@ class Grader:
                 "cells": student.sources,
                 "skip": sorted(student.skip),
                 "limits": self._limits(task.spec, len(student.sources), len(remaining)),
+                "cuda": any(self.cases[task.spec.name][k].device.startswith("cuda") for k in remaining),
             }
 
     def _absorb(self, student: _Student, job: dict[str, Any], header: dict[str, Any], stream: bytes) -> None:
         task = student.current
         spec = task.spec
+        student.cpu += float(header.get("cpu") or 0.0)
         complete = False
-        for kind, meta, value in iter_records(stream):
-            if kind == b"E":
+        phase, index = "start", None  # where the child was, from its own records
+        for kind, meta, value in P.iter_records(stream):
+            if kind in P.PHASE_OF:
+                phase = P.PHASE_OF[kind]
+                index = meta.get("cell", meta.get("case"))
+            if kind == P.CELL_ERROR:
                 ordinal = int(meta["cell"])
-                student.cell_errors.setdefault(ordinal, _error_text(meta.get("error", {}), student.cells))
-            elif kind == b"N":
+                error = meta.get("error", {})
+                if error.get("type") == "ForbiddenCallError":  # a top-level comparison: not the student's error
+                    where = _error_text({"where": error.get("where", "")}, student.cells)
+                    where = where[where.find("(") + 1 : -1] if "(" in where else "a cell"
+                    note = (f"A top-level call to a library convolution ({where}) was not run: they are "
+                            "unavailable while grading (only your functions are graded).")
+                    if note not in student.notes:
+                        student.notes.append(note)
+                    continue
+                student.cell_errors.setdefault(ordinal, _error_text(error, student.cells))
+            elif kind == P.PATCHED:
                 note = (f"Your notebook replaced {', '.join(meta.get('patched', []))} at top level; "
                         "grading ignores such changes.")
                 if note not in student.notes:
                     student.notes.append(note)
-            elif kind == b"F":
+            elif kind == P.FORBIDDEN:
                 task.forbidden.add(str(meta.get("path")))
-            elif kind == b"M":
+            elif kind == P.FLAGGED:
+                task.flagged.add(str(meta.get("detail") or meta.get("event")))
+            elif kind == P.MISSING:
                 detail = f"{spec.name} is not defined when the notebook's cells have run"
-                if student.cell_errors:
-                    first = min(student.cell_errors)
+                failed = [i for i, text in student.cell_errors.items() if not text.startswith("ForbiddenCallError")]
+                if failed:
+                    first = min(failed)
                     detail += (f" (the cell that starts with {_first_line(student.sources[first])!r} "
                                f"failed: {student.cell_errors[first]})")
                 task.set_all("missing", "function not defined", detail)
                 complete = True
-            elif kind == b"R":
+            elif kind == P.RESULT:
                 k = int(meta["case"])
                 if k not in job["cases"] or k in task.outcomes:
                     continue
                 task.outcomes[k] = self._judge_record(spec, k, meta, value, student.cells)
-            elif kind == b"D":
+            elif kind == P.DONE:
                 complete = True
         if complete:
             task.set_all("not run", "not run", "not reached")
             return
-        phase, index = (header.get("phase") or ["start", None])[:2]
         reason = header.get("end")
+        if reason == P.END_IDLE and phase == "cell" and isinstance(index, int) and index not in student.skip:
+            student.skip.add(index)  # asleep at top level (time.sleep, input()): the student's doing
+            student.cell_errors[index] = ("This cell was still waiting (asleep, not computing) after the "
+                                          "grader's wall-clock limit; grading skipped it.")
+            return
+        if reason == P.END_IDLE and phase in ("start", "cases", "setup"):
+            reason = P.END_WALL
+        if reason == P.END_WALL or reason == P.END_SHUTDOWN:  # the machine's fault, not the student's
+            task.attempts += 1
+            if task.attempts >= JOB_ATTEMPTS:
+                task.set_all(NOT_GRADED, NOT_GRADED_LABEL,
+                             "stopped twice by the grader's wall-clock safety net (the machine was too busy)")
+                note = ("Some checks were not graded because the grading machine was too busy; they are not "
+                        "counted against you (the instructor will rerun them).")
+                if note not in task.notes:
+                    task.notes.append(note)
+            return
         if phase == "setup":  # CUDA failed to start in the sandbox: the machine's fault, not the student's
             for k in task.remaining():
                 if self.cases[spec.name][k].device.startswith("cuda"):
@@ -446,23 +628,27 @@ class Grader:
             if note not in task.notes:
                 task.notes.append(note)
             return
-        if phase == "cell" and index is not None and int(index) not in student.skip:
-            student.skip.add(int(index))
-            what = ("did not finish within its time limit" if reason == "timeout"
+        if phase == "cell" and isinstance(index, int) and index not in student.skip:
+            student.skip.add(index)
+            what = ("did not finish within its CPU-time limit" if reason == P.END_CPU
                     else "ended the Python process")
-            student.cell_errors[int(index)] = (
-                f"This cell {what} when run at top level; grading skipped it.")
+            student.cell_errors[index] = f"This cell {what} when run at top level; grading skipped it."
             return
-        if phase == "case" and index is not None and int(index) in job["cases"] and int(index) not in task.outcomes:
-            k = int(index)
+        if phase == "case" and isinstance(index, int) and index in job["cases"] and index not in task.outcomes:
+            k = index
             case = self.cases[spec.name][k]
-            if reason == "timeout" or header.get("signal") == 24:
+            if reason == P.END_CPU or header.get("signal") == signal.SIGXCPU:
                 task.timeouts += 1
                 limit = spec.time_limit * self.time_scale
                 task.outcomes[k] = problem_outcome(
+                    case, "timeout", "time limit exceeded", f"stopped after {limit:g} s of CPU time", spec=spec)
+            elif reason == P.END_IDLE:
+                task.timeouts += 1
+                limit = self._limits(spec, 0, 0)["case_wall"]
+                task.outcomes[k] = problem_outcome(
                     case, "timeout", "time limit exceeded",
-                    f"stopped after {limit:g} s of CPU time (or {2 * limit + 2:g} s of waiting)", spec=spec)
-            elif reason == "too_large":
+                    f"still waiting (asleep, not computing) after {limit:g} s", spec=spec)
+            elif reason == P.END_TOO_LARGE:
                 task.outcomes[k] = problem_outcome(case, "crash", "output too large",
                                                    "more than 64 MB of results", spec=spec)
             else:
@@ -473,8 +659,15 @@ class Grader:
             if task.timeouts >= MAX_TIMEOUTS:
                 task.set_all("not run", "not run", f"not run after {MAX_TIMEOUTS} time-outs")
             return
-        # the job failed outside any cell or case (should not happen): do not loop on it
-        task.set_all("crash", "grader error", f"the sandbox ended unexpectedly ({reason}, {phase})")
+        if reason == P.END_GARBLED or phase in ("start", "cases"):
+            # the child ended or garbled its stream outside any cell or case: its own doing
+            # (os._exit at top level is reported on the cell); once more, then not graded
+            task.attempts += 1
+            if task.attempts >= JOB_ATTEMPTS:
+                task.set_all(NOT_GRADED, "not graded, infrastructure error",
+                             f"the sandbox ended unexpectedly twice ({reason}, {phase})")
+            return
+        task.set_all(NOT_GRADED, "not graded, infrastructure error", f"the sandbox ended unexpectedly ({reason}, {phase})")
 
     def _judge_record(self, spec: FunctionSpec, k: int, meta: Mapping[str, Any], value: bytes,
                       cells: list[tuple[int, str]] = ()) -> Outcome:

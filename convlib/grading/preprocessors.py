@@ -25,14 +25,14 @@ from typing import Any
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode, from_dict
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
 from .engine import Grader, NotebookResult, grading_seed, student_cells
 from .results import ResultStore
 from .spec import load_assignment
 
-__all__ = ["RemoveInstructorNotes", "TrustedExecute"]
+__all__ = ["DropDuplicateIds", "RemoveInstructorNotes", "SanitizeStudentHTML", "TrustedExecute"]
 
 _GRADERS: dict[tuple[Any, ...], Grader] = {}
 
@@ -46,11 +46,13 @@ def _close_graders() -> None:
 atexit.register(_close_graders)
 
 
-def _get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: float = 1.0) -> Grader:
+def _get_grader(assignment: str, *, root: str, workers: int = 1, time_scale: float = 1.0,
+                isolation: str | None = None) -> Grader:
     """A :class:`Grader` for ``assignment``, started once per process and reused."""
-    key = (assignment, str(root), workers, time_scale, grading_seed(root))
+    key = (assignment, str(root), workers, time_scale, grading_seed(root), isolation)
     if key not in _GRADERS:
-        _GRADERS[key] = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale)
+        _GRADERS[key] = Grader(assignment, workers=workers, seed=grading_seed(root), time_scale=time_scale,
+                               isolation=isolation, protected=[root])
     return _GRADERS[key]
 
 
@@ -70,6 +72,8 @@ def _error(name: str, text: str) -> NotebookNode:
 def _write_outputs(nb: NotebookNode, result: NotebookResult, grade_ids: dict[str, str]) -> None:
     """Replace every code cell's outputs by the trusted grader's (feedback and score)."""
     first_graded = True
+    header = f"(graded in the {result.isolation!r} sandbox"
+    header += ("; the operating-system layer was off)\n" if result.isolation == "process" else ")\n")
     errors = {index: result.cell_errors[k] for k, (index, _) in enumerate(student_cells(nb))
               if k in result.cell_errors}
     for index, cell in enumerate(nb.cells):
@@ -84,7 +88,7 @@ def _write_outputs(nb: NotebookNode, result: NotebookResult, grade_ids: dict[str
                 cell.outputs = [_error("GradingError", "this test cell has no trusted check")]
                 continue
             verdict = result.functions[function]
-            text = verdict.feedback
+            text = verdict.feedback + header
             if first_graded and result.notes:
                 text += "\n".join(result.notes) + "\n"
             first_graded = False
@@ -98,6 +102,9 @@ class TrustedExecute(NbGraderPreprocessor):
 
     workers = Integer(1, help="Sandboxed jobs run at once for one notebook's functions").tag(config=True)
     time_scale = Float(1.0, help="Multiplies every function's CPU time limit").tag(config=True)
+    isolation = Unicode(
+        "", help="Sandbox level: 'os' or 'process' (default: $CONVLIB_GRADING_ISOLATION, else 'os')"
+    ).tag(config=True)
     fallback_execute = Bool(
         True, help="Run nbgrader's Execute for assignments without a convlib.grading spec"
     ).tag(config=True)
@@ -120,7 +127,8 @@ class TrustedExecute(NbGraderPreprocessor):
             self.log.warning("No convlib.grading spec for %s: running nbgrader's Execute", assignment)
             return Execute(config=self.config, parent=self.parent).preprocess(nb, resources)
         root = self._course_root()
-        grader = _get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale)
+        grader = _get_grader(assignment, root=root, workers=self.workers, time_scale=self.time_scale,
+                             isolation=self.isolation or None)
         cells = student_cells(nb)
         key = grader.cache_key(cells)
         store = ResultStore(root, assignment)
@@ -134,6 +142,55 @@ class TrustedExecute(NbGraderPreprocessor):
         else:
             self.log.info("Using the stored result of %s/%s/%s", assignment, student, notebook)
         _write_outputs(nb, result, {f.grade_id: f.name for f in spec.functions})
+        return nb, resources
+
+
+class DropDuplicateIds(DeduplicateIds):
+    """nbgrader's ``DeduplicateIds``, leaving no empty ``nbgrader`` metadata behind.
+
+    nbgrader keeps the last cell of a duplicated ``grade_id`` and empties the earlier
+    copies' metadata to ``{}``, on which its own ``OverwriteCells`` then fails (a
+    ``KeyError`` that loses the whole notebook). Here the earlier copy becomes a plain
+    cell, and the notebook is graded as if the copy were not graded.
+    """
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict,
+                        cell_index: int) -> tuple[NotebookNode, ResourcesDict]:
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
+            del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+class SanitizeStudentHTML(NbGraderPreprocessor):
+    """Make a student's notebook safe to open as feedback: no HTML or script of theirs runs.
+
+    nbgrader's feedback template renders markdown cells itself (nbconvert's
+    ``sanitize_html`` never reaches them), so this preprocessor, first in
+    ``c.GenerateFeedback.preprocessors``, passes every markdown cell's source through
+    nbconvert's ``clean_html`` (disallowed tags and attributes, such as ``<script>`` and
+    ``onerror``, are escaped and shown as text), turns raw cells into plain text, and
+    drops attachments.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Hi <script>x()</script>")])
+    >>> SanitizeStudentHTML().preprocess(nb, {})[0].cells[0].source
+    'Hi &lt;script&gt;x()&lt;/script&gt;'
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        from nbconvert.filters import clean_html
+
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = clean_html(cell.source)
+                cell.pop("attachments", None)
+            elif cell.cell_type == "raw":
+                cell.metadata.pop("format", None)
+                cell.metadata.pop("raw_mimetype", None)
+                cell.source = clean_html(cell.source)
         return nb, resources
 
 

@@ -87,11 +87,12 @@ CASE_INPUTS = "inputs"
 # ------------------------------------------------------------------ the job header (server -> judge)
 END_EXIT, END_SIGNAL = "exit", "signal"
 END_CPU = "timeout"  # a CPU-time limit of the student's process tree: the student's doing
-END_WALL = "wall"  # the wall-clock safety net: never costs points (the job is re-run)
+END_WALL = "wall"  # the wall-clock safety net while the job was runnable (starved): never costs points
+END_IDLE = "idle"  # the wall-clock safety net while every process of the job was asleep: its own doing
 END_TOO_LARGE = "too_large"  # the child sent more than the job's max_stream
 END_GARBLED = "garbled"  # the child's record stream is not well-formed
 END_SHUTDOWN = "shutdown"  # the server was told to stop
-END_REASONS = frozenset({END_EXIT, END_SIGNAL, END_CPU, END_WALL, END_TOO_LARGE, END_GARBLED, END_SHUTDOWN})
+END_REASONS = frozenset({END_EXIT, END_SIGNAL, END_CPU, END_WALL, END_IDLE, END_TOO_LARGE, END_GARBLED, END_SHUTDOWN})
 
 # job: the id the judge gave; end: one of END_REASONS; signal/code: how the child ended;
 # phase: [one of PHASES, cell position or case index or None]; cpu: CPU seconds of the

@@ -15,7 +15,7 @@ import argparse
 import csv
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -34,6 +34,9 @@ class ClassReport:
 
     scores: dict[str, list[tuple[str, float, float]]]  # assignment -> (student, score, max)
     mistakes: Counter  # (assignment, function, label) -> number of students
+    # (assignment, student) -> why the notebook is withheld for review; sandbox levels used
+    flagged: dict = field(default_factory=dict)
+    isolation: set = field(default_factory=set)
 
     def summary_rows(self) -> list[dict[str, object]]:
         rows = []
@@ -53,11 +56,15 @@ class ClassReport:
         return [(a, f, label, n) for (a, f, label), n in ordered[:count]]
 
 
-def _diagnoses(root: Path, assignment: str) -> Counter:
+def _diagnoses(root: Path, assignment: str, report: "ClassReport | None" = None) -> Counter:
     from .results import ResultStore
 
     counts: Counter = Counter()
-    for _, _, result in ResultStore(root, assignment).results():
+    for student, _, result in ResultStore(root, assignment).results():
+        if report is not None:
+            report.isolation.add(result.isolation)
+            if result.flagged:
+                report.flagged[(assignment, student)] = list(result.flagged)
         for function, verdict in sorted(result.functions.items()):
             for label in verdict.labels:
                 if label not in _NOT_MISTAKES:
@@ -84,6 +91,7 @@ def collect(root: str | Path, *, db_url: str | None = None) -> ClassReport:
     mistakes: Counter = Counter()
     if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).exists():
         return ClassReport(scores, mistakes)
+    report = ClassReport(scores, mistakes)
     with Gradebook(db_url) as gradebook:
         for assignment in gradebook.assignments:
             entries = []
@@ -91,8 +99,8 @@ def collect(root: str | Path, *, db_url: str | None = None) -> ClassReport:
                 entries.append((submission.student.id, round(float(submission.score), 2),
                                 float(submission.max_score)))
             scores[assignment.name] = entries
-            mistakes.update(_diagnoses(root, assignment.name))
-    return ClassReport(scores, mistakes)
+            mistakes.update(_diagnoses(root, assignment.name, report))
+    return report
 
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -134,9 +142,14 @@ def write_report(report: ClassReport, out: str | Path) -> list[Path]:
         writer.writerow(["assignment", "function", "mistake", "students"])
         writer.writerows(report.top_mistakes(count=10**6))
     summary = report.summary_rows()
-    text = ["# Class report", "", "## Scores", ""]
+    levels = ", ".join(repr(level) for level in sorted(report.isolation)) or "unknown"
+    text = ["# Class report", "", f"Graded in the {levels} sandbox.", "", "## Scores", ""]
     text.append(_markdown_table(list(summary[0]) if summary else ["assignment"],
                                 [list(row.values()) for row in summary]))
+    if report.flagged:
+        text += ["", "## Withheld: flagged for review (0 points until an instructor reviews them)", ""]
+        text.append(_markdown_table(["assignment", "student", "why"],
+                                    [(a, student, ", ".join(why)) for (a, student), why in sorted(report.flagged.items())]))
     text += ["", "## Most common diagnosed mistakes", ""]
     text.append(_markdown_table(["assignment", "function", "mistake", "students"], report.top_mistakes()))
     (out / "summary.md").write_text("\n".join(text) + "\n")
