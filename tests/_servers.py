@@ -1,11 +1,15 @@
-"""Real servers on 127.0.0.1 for the tests: PostgreSQL (initdb + pg_ctl) and a Dask cluster.
+"""Real servers on 127.0.0.1 for the tests: PostgreSQL (initdb + pg_ctl), a Dask cluster,
+and a static HTTP server for the built site.
 
 Each server is started as a child process in a fresh temporary folder, on a free
 random port, and stopped by its own process id (never by name).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import glob
+import http.server
 import os
 import pwd
 import shutil
@@ -14,10 +18,31 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` over HTTP on 127.0.0.1 (a free port); yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

@@ -14,16 +14,13 @@ cache) and the chapters run in full.
 """
 from __future__ import annotations
 
-import functools
 import html.parser
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import tomllib
 import urllib.parse
 import urllib.request
@@ -33,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _servers import serve_directory
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
@@ -60,20 +58,10 @@ def site() -> Path:
     return SITE
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url(site: Path):
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(site) as url:
+        yield url
 
 
 def _get(url: str) -> bytes:
