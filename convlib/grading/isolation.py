@@ -346,6 +346,11 @@ def _build_root(root: str, policy: Policy, *, owner: int, privileged: bool) -> N
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)  # opened before the tmpfs hides anything
         sources.append((path, fd, None))
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    # the scratch first: a visible path beneath it (a course cloned under /tmp) is
+    # then bound on top of the scratch instead of being hidden by it
+    os.makedirs(root + SCRATCH, exist_ok=True)
+    _mount("tmpfs", root + SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"mode=0700,size={policy.scratch_mb}m,uid={owner},gid={owner}")
     for path, fd, link in sources:
         target = root + path
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -362,9 +367,6 @@ def _build_root(root: str, policy: Policy, *, owner: int, privileged: bool) -> N
         device = path.startswith("/dev/")
         flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | (0 if device else MS_NODEV)
         _mount(None, target, None, flags | _locked_flags(target))
-    os.makedirs(root + SCRATCH, exist_ok=True)
-    _mount("tmpfs", root + SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"mode=0700,size={policy.scratch_mb}m,uid={owner},gid={owner}")
     os.makedirs(root + "/proc", exist_ok=True)
     # a proc of the host's PID namespace under the job's own: the kernel lets a user
     # namespace mount proc only where one is already fully visible; the job covers it
