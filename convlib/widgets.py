@@ -44,7 +44,7 @@ from typing import Any, Callable, Sequence
 
 from convlib._validation import as_int
 
-__all__ = ["Param", "explore", "StaticExplorer", "time_redraw", "render_png", "is_static"]
+__all__ = ["Param", "explore", "StaticExplorer", "time_redraw", "render_png", "is_static", "glue"]
 
 _MISSING = object()
 #: keyword names that configure :func:`explore` itself and cannot be parameter names
@@ -152,6 +152,48 @@ def is_static(static: bool | None = None) -> bool:
     if not isinstance(static, bool):
         raise TypeError(f"static must be True, False or None, got {static!r}")
     return static
+
+
+def glue(name: str, value: Any, *, display: bool = False) -> None:
+    """Hand a figure or value to the book's ``{glue:figure}``, or show it in a notebook.
+
+    When the book is built, myst-nb is installed: ``value`` is glued under ``name``
+    (``myst_nb.glue``) and appears where the text places it, numbered and captioned.
+    In a reader's plain Jupyter, VS Code or Colab (no myst-nb), a glued figure would
+    never appear, so a matplotlib figure is displayed in its own cell instead; other
+    values are displayed only when ``display`` is true.
+
+    Parameters
+    ----------
+    name : str
+        The key a ``{glue:figure}`` or ``{glue:text}`` refers to.
+    value : object
+        A matplotlib figure or any displayable value.
+    display : bool, default False
+        Also display ``value`` in the cell that glues it.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> glue("fig-example", fig)  # the book places it; outside IPython nothing shows
+    >>> plt.close(fig)
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string; got {name!r}")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        myst_glue = None
+    if myst_glue is not None:
+        myst_glue(name, value, display=display)
+        return
+    from IPython.display import display as show
+
+    if display or type(value).__name__ == "Figure":
+        show(value)
 
 
 def render_png(figure: Any, *, dpi: int = 80, close: bool = True, compress_level: int = 6) -> bytes:

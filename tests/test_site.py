@@ -84,8 +84,10 @@ def browser(tmp_path_factory):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = Service(shutil.which("chromedriver") or CHROMEDRIVER)  # never let selenium download one
     driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    # generous waits (a safety net, not a measurement): a loaded 2-core CI machine once took
+    # over 60 s to finish MathJax on the longest chapter at 390 px
+    driver.set_page_load_timeout(180)
+    driver.set_script_timeout(180)
     yield driver
     driver.quit()
 

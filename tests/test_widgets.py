@@ -152,3 +152,30 @@ def test_live_shows_a_state_seen_before_without_drawing_it_again():
     CALLS.clear()
     slider.value = 2
     assert CALLS == [] and image.value == first
+
+
+def test_glue_shows_a_figure_in_a_notebook_without_myst_nb(monkeypatch):
+    """A reader's Jupyter has no myst-nb: a glued figure must still appear, a value not."""
+    import sys
+
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    from convlib.widgets import glue
+
+    shown = []
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb -> ImportError
+    monkeypatch.setattr(IPython.display, "display", lambda value: shown.append(value))
+    fig = plt.figure()
+    glue("fig-x", fig, display=False)
+    glue("ratio", 5.4, display=False)
+    glue("shown-ratio", 2.5, display=True)
+    plt.close(fig)
+    assert shown == [fig, 2.5]
+
+
+def test_glue_rejects_a_missing_name():
+    from convlib.widgets import glue
+
+    with pytest.raises(TypeError, match="name"):
+        glue("", 1)
