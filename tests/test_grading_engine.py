@@ -103,6 +103,25 @@ def test_parallel_grading_equals_serial(graded):
         assert serial[name].as_dict() == results[name].as_dict()
 
 
+def test_a_library_first_imported_by_the_cells_is_guarded_too():
+    # hw1 does not preload torch: the cells import it, and the child guards it then
+    # (with no new forbidden object, only the modules the cells imported are walked)
+    cells = _cells("correct")
+    cells = [(i, s) for i, s in cells if "def poly_multiply" not in s]
+    cells.append((10_000, "import torch\nimport torch.nn.functional as F\nconv = F.conv1d\n"
+                          "import numpy as np\nimport json, html  # new modules, nothing new to guard\n"
+                          "def poly_multiply(p, q):\n"
+                          "    x = torch.tensor(np.asarray(p, float))[None, None]\n"
+                          "    w = torch.tensor(np.asarray(q, float)[::-1].copy())[None, None]\n"
+                          "    return conv(x, w, padding=len(q) - 1)[0, 0].numpy()\n"))
+    with Grader("hw1", seed=SEED) as grader:
+        result = grader.grade_cells(cells)
+    assert result.functions["poly_multiply"].score == 0.0
+    assert "forbidden call" in result.functions["poly_multiply"].labels
+    assert "torch.nn.functional.conv1d" in result.functions["poly_multiply"].feedback
+    assert result.functions["convolve_full"].score == 2.0  # the others are untouched
+
+
 def test_solution_notebook_passes_every_case_for_any_seed():
     solution = nbformat.read(str(ROOT / "solutions" / "hw1" / "hw1.ipynb"), as_version=4)
     for seed in (0, 987654321):

@@ -504,12 +504,17 @@ def _resolve(path: str, import_missing: bool = True) -> Any:
     raise ImportError(path)
 
 
-def install_guards(forbidden: Iterable[str], *, import_missing: bool = False) -> list[str]:
+def install_guards(forbidden: Iterable[str], *, import_missing: bool = False,
+                   modules: Iterable[str] | None = None) -> list[str]:
     """Replace every forbidden object, in every loaded module, by a guard.
 
     Meant for the sandbox only (the trusted grader never calls it). Only modules
     already imported are guarded unless ``import_missing``; the sandbox calls it
-    again after a student's cells import more. Returns the paths guarded.
+    again after a student's cells import more, with ``modules`` the names of the
+    modules imported since: while no forbidden object is new (all are guards
+    already), only those modules can hold an unguarded reference, and walking
+    every module (and copying its pages in a forked child) is skipped. Returns the
+    paths guarded.
     """
     targets: dict[int, tuple[str, Any]] = {}
     leaf_names: dict[str, tuple[str, str]] = {}  # leaf -> (package, entry)
@@ -537,7 +542,11 @@ def install_guards(forbidden: Iterable[str], *, import_missing: bool = False) ->
                 leaf_names[leaf] = (package, entry)
     guards = {key: _make_guard(path, obj) for key, (path, obj) in targets.items()}
     guarded = set()
-    for module_name, module in list(sys.modules.items()):
+    if modules is not None and not targets:  # nothing new to guard: only the new modules' references
+        walk = [(name, sys.modules[name]) for name in sorted(set(modules)) if name in sys.modules]
+    else:
+        walk = list(sys.modules.items())
+    for module_name, module in walk:
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict) or module_name.startswith("convlib.grading"):
             continue

@@ -274,6 +274,7 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
 
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         baseline = _snapshot()
+        loaded = set(sys.modules)  # guarded by the server, or the grader's own
         skip = set(job.get("skip", ()))
         codes = []
         for index, source in enumerate(job["cells"]):
@@ -297,8 +298,8 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
         if patched:
             emit(P.PATCHED, {"patched": patched})
         forbidden = job.get("forbidden", [])
-        if len(sys.modules) != job.get("modules", 0):  # the cells imported more: guard it too
-            install_guards(forbidden)
+        if len(sys.modules) != len(loaded):  # the cells imported more: guard it too
+            install_guards(forbidden, modules=set(sys.modules) - loaded)
 
         function = namespace.get(name)
         emit(P.CELLS_DONE, {})
@@ -552,7 +553,6 @@ def serve() -> None:
     import convlib.grading._check  # noqa: F401  (students' notebooks import check)
 
     install_guards(config.get("forbidden", ()))
-    module_count = len(sys.modules)
     scratch = Path(config["scratch"])
     _write_all(out_fd, P.pack_frame(b"ready"))
 
@@ -578,7 +578,6 @@ def serve() -> None:
                         _kill_group(job.pid)
                     continue
                 spec["forbidden"] = config.get("forbidden", [])
-                spec["modules"] = module_count
                 job = _start(spec, scratch, config, jobs)
                 # the inputs come after the fork: this child never had them, later ones wipe them
                 job.inputs = [P.read_frame(stdin_fd, timeout=ANSWER_TIMEOUT) for _ in range(spec["n_inputs"])]
