@@ -122,6 +122,25 @@ def test_a_library_first_imported_by_the_cells_is_guarded_too():
     assert result.functions["convolve_full"].score == 2.0  # the others are untouched
 
 
+def test_student_code_sees_none_of_the_graders_secrets(monkeypatch):
+    secrets = {"CONVLIB_GRADING_SEED": "918273", "CONVLIB_GRADING_KEY": "k-918273",
+               "NBGRADER_DB_URL": "postgresql://grader:pw918273@db/course", "AWS_SECRET_ACCESS_KEY": "918273"}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    cells = [(i, s) for i, s in _cells("correct") if "def poly_multiply" not in s]
+    cells.append((10_000, "import os\nimport numpy as np\n"
+                          "SEEN = [k for k, v in os.environ.items() if '918273' in k + v]\n"
+                          "def poly_multiply(p, q):\n"
+                          "    p, q = np.asarray(p), np.asarray(q)\n"
+                          "    out = np.zeros(len(p) + len(q) - 1, np.result_type(p, q, float))\n"
+                          "    for i, a in enumerate(p):\n"
+                          "        out[i:i + len(q)] += a * q\n"
+                          "    return out if not SEEN else out + 1\n"))
+    with Grader("hw1", seed=SEED) as grader:
+        result = grader.grade_cells(cells)
+    assert result.functions["poly_multiply"].score == 2.0, result.functions["poly_multiply"].feedback
+
+
 def test_solution_notebook_passes_every_case_for_any_seed():
     solution = nbformat.read(str(ROOT / "solutions" / "hw1" / "hw1.ipynb"), as_version=4)
     for seed in (0, 987654321):

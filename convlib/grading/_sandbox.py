@@ -664,6 +664,25 @@ def _finish(job: _Job, out_fd: int) -> None:
 
 # --------------------------------------------------------------------------- the client
 
+# the only variables of the grader's environment a sandbox sees (an allow-list: the grader's
+# may hold the seed, the signing key, a database password, cloud credentials...)
+SANDBOX_VARIABLES = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "LD_LIBRARY_PATH",
+                               "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "CUBLAS_WORKSPACE_CONFIG"})
+SANDBOX_VARIABLE_PREFIXES = ("LC_",)
+
+
+def sandbox_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The part of ``environ`` passed on to the fork server and its children.
+
+    Examples
+    --------
+    >>> sandbox_environment({"LANG": "C.UTF-8", "CONVLIB_GRADING_SEED": "42", "NBGRADER_DB_URL": "x"})
+    {'LANG': 'C.UTF-8'}
+    """
+    return {key: value for key, value in environ.items()
+            if key in SANDBOX_VARIABLES or key.startswith(SANDBOX_VARIABLE_PREFIXES)}
+
+
 
 class SandboxError(RuntimeError):
     """The fork server failed (it died, stopped, or answered something unexpected)."""
@@ -688,8 +707,7 @@ class Sandbox:
     def __init__(self, *, forbidden=(), preload=(), isolation: str = "process", protected=()) -> None:
         self._scratch = Path(tempfile.mkdtemp(prefix="convlib-sandbox-"))
         package_root = str(Path(__file__).resolve().parents[2])
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("CONVLIB_GRADING") and key != "PYTHONPATH"}
+        env = sandbox_environment(os.environ)
         env.update({
             "PYTHONPATH": package_root,
             "PYTHONHASHSEED": "0",
