@@ -553,6 +553,9 @@ def serve() -> None:
     import convlib.grading._check  # noqa: F401  (students' notebooks import check)
 
     install_guards(config.get("forbidden", ()))
+    import gc
+
+    gc.freeze()  # a child's garbage collections never walk (and copy the pages of) the server's objects
     scratch = Path(config["scratch"])
     _write_all(out_fd, P.pack_frame(b"ready"))
 
@@ -606,7 +609,8 @@ def serve() -> None:
             if pid == 0:
                 continue
             job.status = status
-            _kill_session(job.pid)  # stray grandchildren and daemons
+            if config.get("isolation", "process") == "process":
+                _kill_session(job.pid)  # stray grandchildren and daemons (the OS level ends its PID namespace)
             while True:
                 try:
                     chunk = os.read(job.read_fd, 1 << 16)
