@@ -122,6 +122,22 @@ def test_a_library_first_imported_by_the_cells_is_guarded_too():
     assert result.functions["convolve_full"].score == 2.0  # the others are untouched
 
 
+def test_torch_private_alias_is_guarded_at_run_time_not_only_by_review():
+    # torch._VF finds conv1d in torch's immutable C class; the name is spelled so that
+    # review() (which flags the text "torch._VF") does not see it
+    cells = [(i, s) for i, s in _cells("correct") if "def poly_multiply" not in s]
+    cells.append((10_000, "import torch\nimport numpy as np\nvf = getattr(torch, '_' + 'VF')\n"
+                          "def poly_multiply(p, q):\n"
+                          "    x = torch.tensor(np.asarray(p, float))[None, None]\n"
+                          "    w = torch.tensor(np.asarray(q, float)[::-1].copy())[None, None]\n"
+                          "    return vf.conv1d(x, w, None, [1], [len(q) - 1])[0, 0].numpy()\n"))
+    with Grader("hw1", seed=SEED) as grader:
+        result = grader.grade_cells(cells)
+    verdict = result.functions["poly_multiply"]
+    assert result.flagged == []  # not caught by review
+    assert verdict.score == 0.0 and "forbidden call" in verdict.labels, verdict.feedback
+
+
 def test_student_code_sees_none_of_the_graders_secrets(monkeypatch):
     secrets = {"CONVLIB_GRADING_SEED": "918273", "CONVLIB_GRADING_KEY": "k-918273",
                "NBGRADER_DB_URL": "postgresql://grader:pw918273@db/course", "AWS_SECRET_ACCESS_KEY": "918273"}
