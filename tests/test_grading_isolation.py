@@ -669,3 +669,26 @@ def test_doctor_reports_every_layer_on_this_machine():
                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                              timeout=120)
     assert failing.returncode == 1 and "cgroup v2 pids" in failing.stdout
+
+
+@pytest.mark.parametrize("children_files", [True, False], ids=["children-files", "proc-scan"])
+def test_tree_cpu_counts_a_busy_grandchild(monkeypatch, children_files):
+    # the job's time limit is CPU time of its whole tree: a grandchild's counts too, found
+    # from /proc/<pid>/task/<tid>/children or, on kernels without them, a scan of /proc
+    monkeypatch.setattr(isolation, "_CHILDREN_FILES", children_files and isolation._CHILDREN_FILES)
+    burn = ("import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4:\n    pass\n"
+            "time.sleep(30)\n")
+    tree = subprocess.Popen(["bash", "-c", f"{sys.executable} -c '{burn}' & wait"])
+    try:
+        deadline = time.monotonic() + 120  # a safety net only: the assertion is on CPU time
+        seen = 0.0
+        while seen < 0.4 and time.monotonic() < deadline:
+            seen = isolation.tree_cpu_seconds(tree.pid, rescan=not children_files)
+            time.sleep(0.05)
+        assert seen >= 0.4
+        if children_files:
+            assert sorted(isolation._descendants(tree.pid)) == sorted(isolation._descendants_by_scan(tree.pid))
+    finally:
+        for pid in isolation._descendants_by_scan(tree.pid):
+            os.kill(pid, signal.SIGKILL)
+        tree.wait()

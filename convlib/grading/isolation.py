@@ -729,10 +729,12 @@ def tree_cpu_seconds(pid: int, *, rescan: bool = False) -> float:
 
     The fork server measures a job's time limits with it: the supervisor ``pid`` it
     forked does not compute, the job (its child) and whatever it spawned do.
-    Finding the descendants means reading every ``/proc/<pid>/stat`` of the machine,
-    so it is done on every ``RESCAN_EVERY``-th call for a tree (or with ``rescan``);
-    the calls between read the known members only (a process started since is
-    counted from the next scan on, with all its time).
+    The descendants are found again on every call from the tree's
+    ``/proc/<pid>/task/<tid>/children`` files. On a kernel without them, that means
+    reading every ``/proc/<pid>/stat`` of the machine, so it is done on every
+    ``RESCAN_EVERY``-th call for a tree (or with ``rescan``); the calls between read the
+    known members only (a process started since is counted from the next scan on,
+    with all its time).
 
     Parameters
     ----------
@@ -749,7 +751,7 @@ def tree_cpu_seconds(pid: int, *, rescan: bool = False) -> float:
     0.0
     """
     calls, members = _TREES.get(pid, (0, [pid]))
-    if rescan or calls % RESCAN_EVERY == 0:
+    if rescan or _CHILDREN_FILES or calls % RESCAN_EVERY == 0:
         members = _descendants(pid)
     total, alive = 0.0, []
     for member in members:
@@ -766,7 +768,8 @@ def tree_cpu_seconds(pid: int, *, rescan: bool = False) -> float:
     return total
 
 
-RESCAN_EVERY = 8
+RESCAN_EVERY = 8  # where the kernel has no children files
+_CHILDREN_FILES = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 _TREES: dict[int, tuple[int, list[int]]] = {}  # root -> (calls, members at the last look)
 
 
@@ -781,6 +784,35 @@ def _cpu_times(pid: int) -> float | None:
 
 
 def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it.
+
+    From each member's ``/proc/<pid>/task/<tid>/children`` (a few reads for a job's
+    tree), or, on a kernel without those files, from one pass over all of ``/proc``.
+    """
+    found, todo = [], [pid]
+    try:
+        while todo:
+            current = todo.pop()
+            found.append(current)
+            try:
+                tasks = os.listdir(f"/proc/{current}/task")
+            except FileNotFoundError:
+                continue  # gone since its parent listed it
+            for task in tasks:
+                try:
+                    with open(f"/proc/{current}/task/{task}/children", "rb") as listing:
+                        todo += [int(child) for child in listing.read().split()]
+                except ProcessLookupError:
+                    continue
+                except FileNotFoundError:
+                    if os.path.exists(f"/proc/{current}/task/{task}"):
+                        raise  # no children files in this kernel (CONFIG_PROC_CHILDREN)
+        return found
+    except FileNotFoundError:
+        return _descendants_by_scan(pid)
+
+
+def _descendants_by_scan(pid: int) -> list[int]:
     """``pid`` and every process below it, from one pass over ``/proc``."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
