@@ -205,6 +205,11 @@ ATTACKS = {
     "spawns_a_daemon": Attack(_cells(
         f"import os\nos.posix_spawn('/bin/sleep', ['sleep', '{MARK}'], dict(os.environ))\n"),
         WITHHELD_ALL, "os.posix_spawn"),
+    "spawns_a_daemon_past_the_audit_hook": Attack(_cells(  # only the PID namespace ends it (Python 3.11)
+        "import os, _posixsubprocess\nr, w = os.pipe()\n"
+        f"_posixsubprocess.fork_exec([b'/bin/sleep', b'{MARK}'], [b'/bin/sleep'], True, (w,), None, None,"
+        " -1, -1, -1, -1, -1, -1, r, w, True, True, -1, None, None, -1, -1, None, False)\n"),
+        WITHHELD_ALL, "_posixsubprocess"),
     "pty_fork_daemon": Attack(_cells(
         f"import os, pty\npid, fd = pty.fork()\nif pid == 0:\n    os.execv('/bin/sleep', ['sleep', '{MARK}'])\n"),
         WITHHELD_ALL, "import pty"),
