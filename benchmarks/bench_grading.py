@@ -15,6 +15,8 @@ times, on fresh copies of that course:
   with this course's configuration (the trusted preprocessor grades each notebook);
 * ``convlib autograde, N workers``: ``python -m convlib.grading.autograde`` (parallel
   grading, then nbgrader records the grades), split into its two phases;
+* ``nbgrader recording only``: ``nbgrader autograde hw1 --force`` again once every
+  result is stored: nbgrader's own work per notebook, which no grader can remove;
 * ``stock nbgrader (kernel per notebook)``: nbgrader's own ``Execute`` on a subset of
   ordinary submissions (and one looping one), extrapolated per submission.
 
@@ -290,6 +292,11 @@ def main() -> None:
                 phase = float(line.rsplit("(", 1)[1].split(" s")[0])
                 rows.append(("  of which sandboxed grading (overlapped)", len(names), phase))
         same_gradebook = gradebook(serial) == gradebook(parallel)
+        # nbgrader's own work per notebook (sanitize, overwrite cells, validate, gradebook), every
+        # result already stored: the floor of any run that records grades with nbgrader
+        seconds, _ = timed([sys.executable, "-m", "nbgrader", "autograde", "hw1", "--force",
+                            f"--CourseDirectory.root={parallel}"], parallel)
+        rows.append(("nbgrader recording only (all results stored)", len(names), seconds))
 
         if args.stock:
             stock = scratch / "stock"

@@ -103,6 +103,60 @@ def test_parallel_grading_equals_serial(graded):
         assert serial[name].as_dict() == results[name].as_dict()
 
 
+def test_a_library_first_imported_by_the_cells_is_guarded_too():
+    # hw1 does not preload torch: the cells import it, and the child guards it then
+    # (with no new forbidden object, only the modules the cells imported are walked)
+    cells = _cells("correct")
+    cells = [(i, s) for i, s in cells if "def poly_multiply" not in s]
+    cells.append((10_000, "import torch\nimport torch.nn.functional as F\nconv = F.conv1d\n"
+                          "import numpy as np\nimport json, html  # new modules, nothing new to guard\n"
+                          "def poly_multiply(p, q):\n"
+                          "    x = torch.tensor(np.asarray(p, float))[None, None]\n"
+                          "    w = torch.tensor(np.asarray(q, float)[::-1].copy())[None, None]\n"
+                          "    return conv(x, w, padding=len(q) - 1)[0, 0].numpy()\n"))
+    with Grader("hw1", seed=SEED) as grader:
+        result = grader.grade_cells(cells)
+    assert result.functions["poly_multiply"].score == 0.0
+    assert "forbidden call" in result.functions["poly_multiply"].labels
+    assert "torch.nn.functional.conv1d" in result.functions["poly_multiply"].feedback
+    assert result.functions["convolve_full"].score == 2.0  # the others are untouched
+
+
+def test_torch_private_alias_is_guarded_at_run_time_not_only_by_review():
+    # torch._VF finds conv1d in torch's immutable C class; the name is spelled so that
+    # review() (which flags the text "torch._VF") does not see it
+    cells = [(i, s) for i, s in _cells("correct") if "def poly_multiply" not in s]
+    cells.append((10_000, "import torch\nimport numpy as np\nvf = getattr(torch, '_' + 'VF')\n"
+                          "def poly_multiply(p, q):\n"
+                          "    x = torch.tensor(np.asarray(p, float))[None, None]\n"
+                          "    w = torch.tensor(np.asarray(q, float)[::-1].copy())[None, None]\n"
+                          "    return vf.conv1d(x, w, None, [1], [len(q) - 1])[0, 0].numpy()\n"))
+    with Grader("hw1", seed=SEED) as grader:
+        result = grader.grade_cells(cells)
+    verdict = result.functions["poly_multiply"]
+    assert result.flagged == []  # not caught by review
+    assert verdict.score == 0.0 and "forbidden call" in verdict.labels, verdict.feedback
+
+
+def test_student_code_sees_none_of_the_graders_secrets(monkeypatch):
+    secrets = {"CONVLIB_GRADING_SEED": "918273", "CONVLIB_GRADING_KEY": "k-918273",
+               "NBGRADER_DB_URL": "postgresql://grader:pw918273@db/course", "AWS_SECRET_ACCESS_KEY": "918273"}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    cells = [(i, s) for i, s in _cells("correct") if "def poly_multiply" not in s]
+    cells.append((10_000, "import os\nimport numpy as np\n"
+                          "SEEN = [k for k, v in os.environ.items() if '918273' in k + v]\n"
+                          "def poly_multiply(p, q):\n"
+                          "    p, q = np.asarray(p), np.asarray(q)\n"
+                          "    out = np.zeros(len(p) + len(q) - 1, np.result_type(p, q, float))\n"
+                          "    for i, a in enumerate(p):\n"
+                          "        out[i:i + len(q)] += a * q\n"
+                          "    return out if not SEEN else out + 1\n"))
+    with Grader("hw1", seed=SEED) as grader:
+        result = grader.grade_cells(cells)
+    assert result.functions["poly_multiply"].score == 2.0, result.functions["poly_multiply"].feedback
+
+
 def test_solution_notebook_passes_every_case_for_any_seed():
     solution = nbformat.read(str(ROOT / "solutions" / "hw1" / "hw1.ipynb"), as_version=4)
     for seed in (0, 987654321):

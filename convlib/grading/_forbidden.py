@@ -50,8 +50,17 @@ LIBRARY_CONVOLUTIONS = (
 )
 
 # other names of the same C functions (guarded like the public ones where they live in a
-# module; torch._VF reaches torch's immutable C class, so review() flags private names)
+# module; torch._VF finds them in torch's immutable C class through its __getattr__, so its
+# guards are set on the module itself; review() also flags private names)
 PRIVATE_ALIASES = (
+    "torch._VF.conv1d",
+    "torch._VF.conv2d",
+    "torch._VF.conv_transpose1d",
+    "torch._VF.conv_transpose2d",
+    "torch._VF.convolution",
+    "torch._VF._convolution",
+    "torch._VF.conv_tbc",
+    "torch._VF.conv3d",
     "numpy._core.multiarray.correlate",
     "numpy._core.multiarray.correlate2",
     "numpy._core._multiarray_umath.correlate",
@@ -504,14 +513,21 @@ def _resolve(path: str, import_missing: bool = True) -> Any:
     raise ImportError(path)
 
 
-def install_guards(forbidden: Iterable[str], *, import_missing: bool = False) -> list[str]:
+def install_guards(forbidden: Iterable[str], *, import_missing: bool = False,
+                   modules: Iterable[str] | None = None) -> list[str]:
     """Replace every forbidden object, in every loaded module, by a guard.
 
     Meant for the sandbox only (the trusted grader never calls it). Only modules
     already imported are guarded unless ``import_missing``; the sandbox calls it
-    again after a student's cells import more. Returns the paths guarded.
+    again after a student's cells import more, with ``modules`` the names of the
+    modules imported since: while every forbidden object found was guarded before,
+    only those modules can hold an unguarded reference, and walking every module
+    (and copying its pages in a forked child) is skipped. A module that finds a
+    forbidden name through its ``__getattr__`` (``torch._VF``) gets the guard as an
+    attribute of its own. Returns the paths guarded.
     """
     targets: dict[int, tuple[str, Any]] = {}
+    dynamic: list[tuple[str, Any, str, int]] = []
     leaf_names: dict[str, tuple[str, str]] = {}  # leaf -> (package, entry)
     for entry in forbidden:
         if entry.split(".")[0] == "torch" and "torch" not in sys.modules:
@@ -535,9 +551,24 @@ def install_guards(forbidden: Iterable[str], *, import_missing: bool = False) ->
             package, _, leaf = entry.partition(".")
             if leaf and "." not in leaf:
                 leaf_names[leaf] = (package, entry)
+            parent_name, _, attribute = entry.rpartition(".")
+            parent = sys.modules.get(parent_name)
+            if parent is not None and attribute not in getattr(parent, "__dict__", {attribute: None}):
+                dynamic.append((parent_name, parent, attribute, id(obj)))  # found by __getattr__
+    fresh = set(targets) - set(_ORIGINAL_IDS)  # never guarded before (in the modules loaded then)
     guards = {key: _make_guard(path, obj) for key, (path, obj) in targets.items()}
     guarded = set()
-    for module_name, module in list(sys.modules.items()):
+    for parent_name, parent, attribute, key in dynamic:
+        try:
+            setattr(parent, attribute, guards[key])
+            guarded.add(f"{parent_name}.{attribute}")
+        except (AttributeError, TypeError):
+            continue
+    if modules is not None and not fresh:  # nothing new to guard: only the new modules' references
+        walk = [(name, sys.modules[name]) for name in sorted(set(modules)) if name in sys.modules]
+    else:
+        walk = list(sys.modules.items())
+    for module_name, module in walk:
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict) or module_name.startswith("convlib.grading"):
             continue

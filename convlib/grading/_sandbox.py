@@ -274,6 +274,7 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
 
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         baseline = _snapshot()
+        loaded = set(sys.modules)  # guarded by the server, or the grader's own
         skip = set(job.get("skip", ()))
         codes = []
         for index, source in enumerate(job["cells"]):
@@ -297,8 +298,8 @@ def _child(job: dict[str, Any], write_fd: int, input_fd: int, workdir: Path, con
         if patched:
             emit(P.PATCHED, {"patched": patched})
         forbidden = job.get("forbidden", [])
-        if len(sys.modules) != job.get("modules", 0):  # the cells imported more: guard it too
-            install_guards(forbidden)
+        if len(sys.modules) != len(loaded):  # the cells imported more: guard it too
+            install_guards(forbidden, modules=set(sys.modules) - loaded)
 
         function = namespace.get(name)
         emit(P.CELLS_DONE, {})
@@ -552,7 +553,9 @@ def serve() -> None:
     import convlib.grading._check  # noqa: F401  (students' notebooks import check)
 
     install_guards(config.get("forbidden", ()))
-    module_count = len(sys.modules)
+    import gc
+
+    gc.freeze()  # a child's garbage collections never walk (and copy the pages of) the server's objects
     scratch = Path(config["scratch"])
     _write_all(out_fd, P.pack_frame(b"ready"))
 
@@ -578,7 +581,6 @@ def serve() -> None:
                         _kill_group(job.pid)
                     continue
                 spec["forbidden"] = config.get("forbidden", [])
-                spec["modules"] = module_count
                 job = _start(spec, scratch, config, jobs)
                 # the inputs come after the fork: this child never had them, later ones wipe them
                 job.inputs = [P.read_frame(stdin_fd, timeout=ANSWER_TIMEOUT) for _ in range(spec["n_inputs"])]
@@ -607,7 +609,8 @@ def serve() -> None:
             if pid == 0:
                 continue
             job.status = status
-            _kill_session(job.pid)  # stray grandchildren and daemons
+            if config.get("isolation", "process") == "process":
+                _kill_session(job.pid)  # stray grandchildren and daemons (the OS level ends its PID namespace)
             while True:
                 try:
                     chunk = os.read(job.read_fd, 1 << 16)
@@ -665,6 +668,25 @@ def _finish(job: _Job, out_fd: int) -> None:
 
 # --------------------------------------------------------------------------- the client
 
+# the only variables of the grader's environment a sandbox sees (an allow-list: the grader's
+# may hold the seed, the signing key, a database password, cloud credentials...)
+SANDBOX_VARIABLES = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "LD_LIBRARY_PATH",
+                               "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "CUBLAS_WORKSPACE_CONFIG"})
+SANDBOX_VARIABLE_PREFIXES = ("LC_",)
+
+
+def sandbox_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The part of ``environ`` passed on to the fork server and its children.
+
+    Examples
+    --------
+    >>> sandbox_environment({"LANG": "C.UTF-8", "CONVLIB_GRADING_SEED": "42", "NBGRADER_DB_URL": "x"})
+    {'LANG': 'C.UTF-8'}
+    """
+    return {key: value for key, value in environ.items()
+            if key in SANDBOX_VARIABLES or key.startswith(SANDBOX_VARIABLE_PREFIXES)}
+
+
 
 class SandboxError(RuntimeError):
     """The fork server failed (it died, stopped, or answered something unexpected)."""
@@ -689,8 +711,7 @@ class Sandbox:
     def __init__(self, *, forbidden=(), preload=(), isolation: str = "process", protected=()) -> None:
         self._scratch = Path(tempfile.mkdtemp(prefix="convlib-sandbox-"))
         package_root = str(Path(__file__).resolve().parents[2])
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("CONVLIB_GRADING") and key != "PYTHONPATH"}
+        env = sandbox_environment(os.environ)
         env.update({
             "PYTHONPATH": package_root,
             "PYTHONHASHSEED": "0",
