@@ -108,16 +108,27 @@ class Attack:
                 setattr(self, name, value)
 
 
-_KILL_COURSE_PROCESSES = '''
+# the processes whose environment or command line names the course (never anything else of this machine)
+_COURSE_PROCESSES = '''
 import os
-me = os.getpid()
-for pid in os.listdir('/proc'):
-    if pid.isdigit() and int(pid) != me:
-        try:
-            if b'@COURSE@' in open(f'/proc/{pid}/environ', 'rb').read() + open(f'/proc/{pid}/cmdline', 'rb').read():
-                os.kill(int(pid), 9)
-        except OSError:
-            pass
+def course_processes():
+    found = []
+    for pid in os.listdir('/proc'):
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                with open(f'/proc/{pid}/environ', 'rb') as a, open(f'/proc/{pid}/cmdline', 'rb') as b:
+                    if b'@COURSE@' in a.read() + b.read():
+                        found.append(int(pid))
+            except OSError:
+                pass
+    return found
+'''
+_KILL_COURSE_PROCESSES = _COURSE_PROCESSES + '''
+for pid in course_processes():
+    try:
+        os.kill(pid, 9)
+    except OSError:
+        pass
 '''
 
 ATTACKS = {
@@ -196,11 +207,11 @@ ATTACKS = {
     # --- the fork server and the grading processes
     "kills_the_fork_server": Attack(_cells("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"),
                                     WITHHELD_ALL, "import signal"),
-    "writes_into_the_server_stdout": Attack(_cells(
-        "import os\nfor pid in [os.getppid(), *os.listdir('/proc')]:\n"
+    "writes_into_the_server_stdout": Attack(_cells(_COURSE_PROCESSES + (  # its parent, and the course's processes
+        "for pid in [os.getppid(), 'self', *course_processes()]:\n"
         "    try:\n        with open(f'/proc/{pid}/fd/1', 'wb') as out:\n"
         "            out.write(b'\\x00\\x00\\x10\\x00' + b'{\"job\": 1, \"kind\": \"result\"}' * 64)\n"
-        "    except OSError:\n        pass\n"), FULL,
+        "    except OSError:\n        pass\n")), FULL,
         # without the OS layer the child reaches the server's stdout: the garbled server is
         # restarted, the attacker's job re-run once, then "not graded" (others are unaffected)
         process={"scores": WITHHELD_ALL, "label": BROKE_DOWN}),
