@@ -240,3 +240,24 @@ class HomeworkSuite:
         have = [(cell.cell_type, cell.source) for cell in nbformat.read(str(committed), as_version=4).cells]
         assert have == want, (f"exercises/{self.hw} is out of date: "
                               "regenerate it with nbgrader generate_assignment")
+
+
+def nbgrader_env(pythonpath: str | os.PathLike = ROOT, *, seed: str | None = None,
+                 **extra: str) -> dict[str, str]:
+    """The environment to run ``nbgrader`` and convlib's graders on a course copy.
+
+    The virtual environment's ``bin`` first on ``PATH`` (nbgrader runs ``alembic``),
+    ``PYTHONPATH`` the folder whose ``convlib`` grades, the hidden inputs' seed
+    (``CONVLIB_GRADING_SEED``, when given) and ``extra`` variables; the caller's
+    ``NBGRADER_DB_URL`` and ``DASK_SCHEDULER_ADDRESS`` are dropped, so each course copy
+    keeps its own SQLite gradebook and grades on this machine.
+    """
+    env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
+           "PYTHONPATH": str(pythonpath)}
+    env.pop("NBGRADER_DB_URL", None)
+    env.pop("DASK_SCHEDULER_ADDRESS", None)
+    env.pop("CONVLIB_GRADING_SEED", None)
+    if seed is not None:
+        env["CONVLIB_GRADING_SEED"] = str(seed)
+    env.update(extra)
+    return env

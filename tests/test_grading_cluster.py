@@ -24,15 +24,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "submissions"))
 import hw1_submissions as subs  # noqa: E402
 from _servers import DaskCluster  # noqa: E402
+from _homework import nbgrader_env  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "4321"
-ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-       "PYTHONPATH": str(ROOT), "CONVLIB_GRADING_SEED": SEED}
-ENV.pop("NBGRADER_DB_URL", None)
-ENV.pop("DASK_SCHEDULER_ADDRESS", None)
+ENV = nbgrader_env(ROOT, seed=SEED)
 # 20 submissions: correct, unchanged, malformed, every classic mistake, hostile ones
 NAMES = subs.NAMES[:20]
 WORKER_ENV = {key: value for key, value in ENV.items() if key != "CONVLIB_GRADING_SEED"}

@@ -6,7 +6,6 @@ must leave the gradebook a plain SQLite run leaves.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,12 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "submissions"))
 import hw1_submissions as subs  # noqa: E402
 from _servers import DaskCluster, PostgresServer  # noqa: E402
+from _homework import nbgrader_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-       "PYTHONPATH": str(ROOT), "CONVLIB_GRADING_SEED": "2468"}
-ENV.pop(DB_URL_VARIABLE, None)
-ENV.pop("DASK_SCHEDULER_ADDRESS", None)
+ENV = nbgrader_env(ROOT, seed="2468")
 NAMES = ("correct", "unchanged_release", "malformed_json", "kernel_not_flipped", "same_off_by_one",
          "forbidden_static", "kills_kernel", "monkeypatches_numpy", "syntax_error")
 

@@ -22,15 +22,16 @@ import pytest
 
 from convlib.grading.engine import Grader
 
+sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "submissions"))
 import hw1_submissions as subs  # noqa: E402
+from _homework import nbgrader_env  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "1234"
-ENV = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-       "PYTHONPATH": str(ROOT), "CONVLIB_GRADING_SEED": SEED}
+ENV = nbgrader_env(ROOT, seed=SEED)
 
 
 def _run(course: Path, *args: str, check: bool = True, **popen) -> subprocess.CompletedProcess:
@@ -127,7 +128,7 @@ def courses(released, tmp_path_factory) -> dict[str, Path]:
     shutil.copytree(released, base)
     subs.write_submissions(base / "exercises" / "hw1" / "hw1.ipynb", base / "submitted")
     made = {}
-    for name in ("serial", "parallel", "interrupted"):
+    for name in ("serial", "parallel", "interrupted", "loaded"):
         made[name] = tmp_path_factory.mktemp(name) / "course"
         shutil.copytree(base, made[name])
     _nbgrader(made["serial"], "autograde", "hw1", "--force", check=False)  # one notebook is malformed
@@ -146,6 +147,25 @@ def test_serial_parallel_and_interrupted_runs_leave_the_same_gradebook(courses):
     assert len(serial) == len(subs.NAMES)
     assert _dump(courses["parallel"]) == serial
     assert _dump(courses["interrupted"]) == serial
+
+
+@pytest.fixture(scope="module")
+def loaded(courses) -> Path:
+    """The submissions graded by the parallel command with four busy loops per core beside it."""
+    course = courses["loaded"]
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4 * (os.cpu_count() or 1))]
+    try:
+        _autograde_cli(course, check=False)  # one notebook is malformed
+    finally:
+        for loop in busy:
+            loop.kill()
+            loop.wait()
+    return course
+
+
+def test_gradebook_does_not_depend_on_load(courses, loaded):
+    """The issue's acceptance: the same gradebook, cell for cell, with four busy loops per core."""
+    assert _dump(loaded) == _dump(courses["serial"])
 
 
 def test_gradebook_holds_the_exact_scores(courses):
