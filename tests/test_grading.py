@@ -292,3 +292,17 @@ def test_every_library_convolution_is_forbidden_in_every_homework(hw, call):
               "import torch.nn.functional as F\n"
               f"def graded(x, h):\n    return {call}\n")
     assert scan([source], "graded", load_assignment(hw).forbidden), f"{hw} lets {call} through"
+
+
+def test_a_function_with_nothing_graded_scores_zero_and_its_feedback_says_so():
+    # every check "not graded" (the sandbox broke down twice): no points yet, and the
+    # feedback's score line agrees with the gradebook's
+    from convlib.grading._judge import NOT_GRADED, problem_outcome, summarize
+
+    spec = HW1.function("convolve_full")
+    cases = spec.build_cases(np.random.default_rng(0))
+    outcomes = [problem_outcome(case, NOT_GRADED, "not graded, infrastructure error", "broke down")
+                for case in cases]
+    result = summarize(spec, outcomes)
+    assert (result.score, result.total) == (0.0, 0)
+    assert result.feedback.splitlines()[0] == "convolve_full: 0 of 0 checks passed, score 0 / 2"

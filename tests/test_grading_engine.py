@@ -235,3 +235,18 @@ def test_cuda_failing_to_start_in_the_sandbox_costs_no_points():
         verdict = grader.grade_cells(GOOD_DOUBLE).functions["double"]
     assert (verdict.score, verdict.passed, verdict.total, verdict.gpu_skipped) == (1.0, 2, 2, 2)
     assert "CUDA could not start" in verdict.feedback
+
+
+def test_creating_or_listing_folders_of_the_course_is_refused_and_flagged(tmp_path):
+    course = tmp_path / "course"
+    (course / "submitted" / "ada").mkdir(parents=True)
+    cells = _cells("correct") + [(10_000, f"import os\nos.makedirs({str(course / 'submitted' / 'fake')!r})\n"),
+                                 (10_001, f"import os\nprint(os.listdir({str(course / 'submitted')!r}))\n")]
+    with Grader("hw1", seed=SEED, protected=[course]) as grader:
+        result = grader.grade_cells(cells)
+    assert not (course / "submitted" / "fake").exists()
+    # makedirs is refused on the first folder it tries (the course itself where it is not visible)
+    assert str(course / "submitted") in result.flagged, result.flagged  # os.listdir
+    assert any(reason.startswith(str(course)) and reason != str(course / "submitted")
+               for reason in result.flagged), result.flagged  # os.mkdir
+    assert result.score == 0.0  # withheld for review

@@ -99,10 +99,9 @@ class Attack:
     """
 
     def __init__(self, build, scores: dict[str, float], flag: str | None = None, *,
-                 label: str | None = None, error: str | None = None, os_only: bool = False,
+                 label: str | None = None, error: str | None = None,
                  process: dict[str, Any] | None = None) -> None:
         self.build, self.scores, self.flag, self.label, self.error = build, scores, flag, label, error
-        self.os_only = os_only  # only the operating-system layer stops it (not run at the "process" level)
         if LEVEL == "process" and process:  # what the "process" level gives instead
             for name, value in process.items():
                 setattr(self, name, value)
@@ -227,11 +226,12 @@ ATTACKS = {
     "spawns_a_daemon": Attack(_cells(
         f"import os\nos.posix_spawn('/bin/sleep', ['sleep', '{MARK}'], dict(os.environ))\n"),
         WITHHELD_ALL, "os.posix_spawn"),
-    "spawns_a_daemon_past_the_audit_hook": Attack(_cells(  # only the PID namespace ends it (Python 3.11)
+    "spawns_a_daemon_past_the_audit_hook": Attack(_cells(  # no audit event (Python 3.11): the PID namespace
+        # ends it at the "os" level, the fork server (a child subreaper) kills it at the "process" level
         "import os, _posixsubprocess\nr, w = os.pipe()\n"
         f"_posixsubprocess.fork_exec([b'/bin/sleep', b'{MARK}'], [b'/bin/sleep'], True, (w,), None, None,"
         " -1, -1, -1, -1, -1, -1, r, w, True, True, -1, None, None, -1, -1, None, False)\n"),
-        WITHHELD_ALL, "_posixsubprocess", os_only=True),
+        WITHHELD_ALL, "_posixsubprocess"),
     "pty_fork_daemon": Attack(_cells(
         f"import os, pty\npid, fd = pty.fork()\nif pid == 0:\n    os.execv('/bin/sleep', ['sleep', '{MARK}'])\n"),
         WITHHELD_ALL, "import pty"),
@@ -248,7 +248,6 @@ ATTACKS = {
     "sleeps_at_top_level": Attack(_cells("import time\ntime.sleep(3600)\n"), FULL, error="asleep"),
 }
 
-RUN = {name: attack for name, attack in ATTACKS.items() if LEVEL == "os" or not attack.os_only}
 
 # graded in run 1 (the snapshot), then never again
 HONEST_FIRST = {
@@ -385,7 +384,7 @@ def graded(tmp_path_factory) -> Graded:
     listener.setblocking(False)
     port = listener.getsockname()[1]
     try:
-        for student, attack in RUN.items():
+        for student, attack in ATTACKS.items():
             _write(course, student, attack.build(str(course), port))
         for student, build in HONEST_BESIDE.items():
             _write(course, student, build())
@@ -459,8 +458,6 @@ def _feedback(course: Path, student: str) -> str:
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_attack_gets_exact_score_and_flag(graded, attack):
-    if attack not in RUN:
-        pytest.skip(f"only the operating-system layer stops {attack}; this machine grades at the {LEVEL!r} level")
     expected = ATTACKS[attack]
     assert _scores(graded.rows, attack) == expected.scores
     outputs = _test_outputs(_autograded(graded.course, attack))
@@ -497,7 +494,7 @@ def test_run_one_files_and_gradebook_rows_are_unchanged(graded):
     assert targets <= set(graded.first_files)  # what the attacks aim at was recorded
     changed = sorted(path for path, digest in graded.first_files.items() if graded.files.get(path) != digest)
     assert changed == []
-    graded_now = set(RUN) | set(HONEST_BESIDE)
+    graded_now = set(ATTACKS) | set(HONEST_BESIDE)
     for path in sorted(set(graded.files) - set(graded.first_files)):  # new files: only run 2's own
         parts = path.split("/")
         assert (parts[0] == "feedback"

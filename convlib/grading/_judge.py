@@ -326,8 +326,8 @@ def summarize(spec: FunctionSpec, outcomes: list[Outcome], *, notes: list[str] =
     gpu_skipped = sum(o.status == GPU_SKIPPED for o in outcomes)
     passed = sum(o.status == PASS for o in counted)
     total = len(counted)
-    if forbidden:
-        score = 0.0
+    if forbidden or (total == 0 and any(o.status == NOT_GRADED for o in outcomes)):
+        score = 0.0  # nothing graded (the machine's fault): no points yet, never full marks by default
     else:
         score = round(float(spec.points) * passed / total, 2) if total else float(spec.points)
     failures = [o for o in counted if o.status != PASS]

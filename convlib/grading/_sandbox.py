@@ -184,6 +184,13 @@ def _install_audit_hook(emit, protected: list[str]) -> list[bool]:
                     if not (reading and any(path.startswith(p) for p in readable)):
                         refuse("open", path)
             return
+        if event in ("os.mkdir", "os.listdir", "os.scandir", "os.chdir") and protected:
+            path = args[0] if args else None
+            if isinstance(path, (str, bytes)):
+                path = os.path.abspath(os.fsdecode(path))
+                if any((path + "/").startswith(p) for p in protected):
+                    refuse(event, path)
+            return
         if event == "import":
             if args[0] in sys.modules and student_asked(True):
                 refuse(event, f"reloading {args[0]}")
@@ -521,6 +528,37 @@ def _kill_session(sid: int) -> None:
                     pass
 
 
+def _become_subreaper() -> None:
+    """Have every orphan of a job re-parented to this server (``PR_SET_CHILD_SUBREAPER``)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _kill_orphans(jobs: set[int]) -> list[int]:
+    """Kill this server's children that are not running jobs (a job's re-parented daemons)."""
+    killed = []
+    try:
+        tasks = os.listdir(f"/proc/{os.getpid()}/task")
+    except OSError:
+        return killed
+    for task in tasks:
+        try:
+            with open(f"/proc/{os.getpid()}/task/{task}/children", "rb") as listing:
+                children = [int(child) for child in listing.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            if child not in jobs:
+                try:
+                    os.kill(child, signal.SIGKILL)
+                    killed.append(child)
+                except (ProcessLookupError, PermissionError):
+                    pass
+    return killed
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -561,6 +599,9 @@ def serve() -> None:
 
     selector = selectors.DefaultSelector()
     selector.register(stdin_fd, selectors.EVENT_READ, None)
+    orphans: set[int] = set()  # killed strays, to be reaped
+    if config.get("isolation", "process") == "process":
+        _become_subreaper()
     jobs: dict[int, _Job] = {}
     closing = False
     last_beat = time.monotonic()
@@ -598,6 +639,12 @@ def serve() -> None:
                 else:  # the child closed its end: it is exiting (or hostile); reap it below
                     job.eof = True
                     selector.unregister(job.read_fd)
+        for orphan in list(orphans):
+            try:
+                if os.waitpid(orphan, os.WNOHANG)[0]:
+                    orphans.discard(orphan)
+            except ChildProcessError:
+                orphans.discard(orphan)
         for job in list(jobs.values()):
             job.flush()
             if job.killed is None:
@@ -610,7 +657,10 @@ def serve() -> None:
                 continue
             job.status = status
             if config.get("isolation", "process") == "process":
-                _kill_session(job.pid)  # stray grandchildren and daemons (the OS level ends its PID namespace)
+                # stray grandchildren and daemons (the OS level ends its PID namespace): those
+                # still in the job's session, and those that left it, re-parented to this subreaper
+                _kill_session(job.pid)
+                orphans.update(_kill_orphans(set(jobs)))
             while True:
                 try:
                     chunk = os.read(job.read_fd, 1 << 16)

@@ -534,8 +534,6 @@ class Grader:
                     note = f"{task.spec.name}: some checks were not graded (rerun this notebook)."
                     if note not in student.notes:
                         student.notes.append(note)
-                    if result.total == 0:  # nothing graded: no points yet (never full marks by default)
-                        result.score = 0.0
                 if task.flagged:
                     student.flagged.update(task.flagged)
                 student.results[task.spec.name] = result
