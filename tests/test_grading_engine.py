@@ -24,6 +24,16 @@ def _cells(name):
     return student_cells(subs.build(RELEASE, name))
 
 
+def _correct_but_poly_multiply(source):
+    """The correct submission, poly_multiply's cell replaced by ``source`` (a last cell)."""
+    return [(i, s) for i, s in _cells("correct") if "def poly_multiply" not in s] + [(10_000, source)]
+
+
+# poly_multiply(p, q) as torch's conv1d sees it: x and the flipped kernel w, shaped (1, 1, n)
+TORCH_OPERANDS = ("    x = torch.tensor(np.asarray(p, float))[None, None]\n"
+                  "    w = torch.tensor(np.asarray(q, float)[::-1].copy())[None, None]\n")
+
+
 @pytest.fixture(scope="module")
 def graded():
     """Every synthetic submission graded once, two sandboxed jobs at a time."""
@@ -106,14 +116,11 @@ def test_parallel_grading_equals_serial(graded):
 def test_a_library_first_imported_by_the_cells_is_guarded_too():
     # hw1 does not preload torch: the cells import it, and the child guards it then
     # (with no new forbidden object, only the modules the cells imported are walked)
-    cells = _cells("correct")
-    cells = [(i, s) for i, s in cells if "def poly_multiply" not in s]
-    cells.append((10_000, "import torch\nimport torch.nn.functional as F\nconv = F.conv1d\n"
-                          "import numpy as np\nimport json, html  # new modules, nothing new to guard\n"
-                          "def poly_multiply(p, q):\n"
-                          "    x = torch.tensor(np.asarray(p, float))[None, None]\n"
-                          "    w = torch.tensor(np.asarray(q, float)[::-1].copy())[None, None]\n"
-                          "    return conv(x, w, padding=len(q) - 1)[0, 0].numpy()\n"))
+    cells = _correct_but_poly_multiply(
+        "import torch\nimport torch.nn.functional as F\nconv = F.conv1d\n"
+        "import numpy as np\nimport json, html  # new modules, nothing new to guard\n"
+        "def poly_multiply(p, q):\n" + TORCH_OPERANDS +
+        "    return conv(x, w, padding=len(q) - 1)[0, 0].numpy()\n")
     with Grader("hw1", seed=SEED) as grader:
         result = grader.grade_cells(cells)
     assert result.functions["poly_multiply"].score == 0.0
@@ -125,12 +132,10 @@ def test_a_library_first_imported_by_the_cells_is_guarded_too():
 def test_torch_private_alias_is_guarded_at_run_time_not_only_by_review():
     # torch._VF finds conv1d in torch's immutable C class; the name is spelled so that
     # review() (which flags the text "torch._VF") does not see it
-    cells = [(i, s) for i, s in _cells("correct") if "def poly_multiply" not in s]
-    cells.append((10_000, "import torch\nimport numpy as np\nvf = getattr(torch, '_' + 'VF')\n"
-                          "def poly_multiply(p, q):\n"
-                          "    x = torch.tensor(np.asarray(p, float))[None, None]\n"
-                          "    w = torch.tensor(np.asarray(q, float)[::-1].copy())[None, None]\n"
-                          "    return vf.conv1d(x, w, None, [1], [len(q) - 1])[0, 0].numpy()\n"))
+    cells = _correct_but_poly_multiply(
+        "import torch\nimport numpy as np\nvf = getattr(torch, '_' + 'VF')\n"
+        "def poly_multiply(p, q):\n" + TORCH_OPERANDS +
+        "    return vf.conv1d(x, w, None, [1], [len(q) - 1])[0, 0].numpy()\n")
     with Grader("hw1", seed=SEED) as grader:
         result = grader.grade_cells(cells)
     verdict = result.functions["poly_multiply"]
@@ -143,15 +148,15 @@ def test_student_code_sees_none_of_the_graders_secrets(monkeypatch):
                "NBGRADER_DB_URL": "postgresql://grader:pw918273@db/course", "AWS_SECRET_ACCESS_KEY": "918273"}
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
-    cells = [(i, s) for i, s in _cells("correct") if "def poly_multiply" not in s]
-    cells.append((10_000, "import os\nimport numpy as np\n"
-                          "SEEN = [k for k, v in os.environ.items() if '918273' in k + v]\n"
-                          "def poly_multiply(p, q):\n"
-                          "    p, q = np.asarray(p), np.asarray(q)\n"
-                          "    out = np.zeros(len(p) + len(q) - 1, np.result_type(p, q, float))\n"
-                          "    for i, a in enumerate(p):\n"
-                          "        out[i:i + len(q)] += a * q\n"
-                          "    return out if not SEEN else out + 1\n"))
+    cells = _correct_but_poly_multiply(
+        "import os\nimport numpy as np\n"
+        "SEEN = [k for k, v in os.environ.items() if '918273' in k + v]\n"
+        "def poly_multiply(p, q):\n"
+        "    p, q = np.asarray(p), np.asarray(q)\n"
+        "    out = np.zeros(len(p) + len(q) - 1, np.result_type(p, q, float))\n"
+        "    for i, a in enumerate(p):\n"
+        "        out[i:i + len(q)] += a * q\n"
+        "    return out if not SEEN else out + 1\n")
     with Grader("hw1", seed=SEED) as grader:
         result = grader.grade_cells(cells)
     assert result.functions["poly_multiply"].score == 2.0, result.functions["poly_multiply"].feedback
