@@ -174,22 +174,25 @@ def _install_audit_hook(emit, protected: list[str]) -> list[bool]:
         finally:
             state[1] = False
 
+    def protected_path(path: Any) -> str | None:
+        """``path``, absolute, if it lies in a protected folder (the course root)."""
+        if not isinstance(path, (str, bytes)) or not protected:
+            return None
+        path = os.path.abspath(os.fsdecode(path))
+        return path if any((path + "/").startswith(p) for p in protected) else None
+
     def check(event: str, args: tuple) -> None:
         if event == "open":
-            path = args[0]
-            if isinstance(path, (str, bytes)) and protected:
-                path = os.path.abspath(os.fsdecode(path))
-                if any((path + "/").startswith(p) for p in protected):
-                    reading = args[1] in (None, "r", "rb") and not (isinstance(args[2], int) and args[2] & 3)
-                    if not (reading and any(path.startswith(p) for p in readable)):
-                        refuse("open", path)
+            path = protected_path(args[0])
+            if path is not None:
+                reading = args[1] in (None, "r", "rb") and not (isinstance(args[2], int) and args[2] & 3)
+                if not (reading and any(path.startswith(p) for p in readable)):
+                    refuse("open", path)
             return
-        if event in ("os.mkdir", "os.listdir", "os.scandir", "os.chdir") and protected:
-            path = args[0] if args else None
-            if isinstance(path, (str, bytes)):
-                path = os.path.abspath(os.fsdecode(path))
-                if any((path + "/").startswith(p) for p in protected):
-                    refuse(event, path)
+        if event in ("os.mkdir", "os.listdir", "os.scandir", "os.chdir"):
+            path = protected_path(args[0] if args else None)
+            if path is not None:
+                refuse(event, path)
             return
         if event == "import":
             if args[0] in sys.modules and student_asked(True):
@@ -538,24 +541,16 @@ def _become_subreaper() -> None:
 
 def _kill_orphans(jobs: set[int]) -> list[int]:
     """Kill this server's children that are not running jobs (a job's re-parented daemons)."""
+    from .isolation import child_pids
+
     killed = []
-    try:
-        tasks = os.listdir(f"/proc/{os.getpid()}/task")
-    except OSError:
-        return killed
-    for task in tasks:
-        try:
-            with open(f"/proc/{os.getpid()}/task/{task}/children", "rb") as listing:
-                children = [int(child) for child in listing.read().split()]
-        except OSError:
-            continue
-        for child in children:
-            if child not in jobs:
-                try:
-                    os.kill(child, signal.SIGKILL)
-                    killed.append(child)
-                except (ProcessLookupError, PermissionError):
-                    pass
+    for child in child_pids(os.getpid()):
+        if child not in jobs:
+            try:
+                os.kill(child, signal.SIGKILL)
+                killed.append(child)
+            except (ProcessLookupError, PermissionError):
+                pass
     return killed
 
 
@@ -600,7 +595,8 @@ def serve() -> None:
     selector = selectors.DefaultSelector()
     selector.register(stdin_fd, selectors.EVENT_READ, None)
     orphans: set[int] = set()  # killed strays, to be reaped
-    if config.get("isolation", "process") == "process":
+    process_level = config.get("isolation", "process") == "process"  # no PID namespace per job
+    if process_level:
         _become_subreaper()
     jobs: dict[int, _Job] = {}
     closing = False
@@ -656,7 +652,7 @@ def serve() -> None:
             if pid == 0:
                 continue
             job.status = status
-            if config.get("isolation", "process") == "process":
+            if process_level:
                 # stray grandchildren and daemons (the OS level ends its PID namespace): those
                 # still in the job's session, and those that left it, re-parented to this subreaper
                 _kill_session(job.pid)

@@ -783,33 +783,51 @@ def _cpu_times(pid: int) -> float | None:
         return None
 
 
+def child_pids(pid: int) -> list[int]:
+    """The direct children of process ``pid`` (of all its threads); none once it is gone.
+
+    Read from ``/proc/<pid>/task/<tid>/children``; on a kernel without those files
+    (no ``CONFIG_PROC_CHILDREN``) the list is empty.
+
+    Examples
+    --------
+    >>> import subprocess
+    >>> child = subprocess.Popen(["sleep", "5"])
+    >>> child_pids(os.getpid()) == [child.pid]
+    True
+    >>> child.kill(); child.wait()
+    -9
+    >>> child_pids(2**22 + 1)
+    []
+    """
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found  # gone
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as listing:
+                found += [int(child) for child in listing.read().split()]
+        except OSError:
+            continue  # the thread or the process ended meanwhile
+    return found
+
+
 def _descendants(pid: int) -> list[int]:
     """``pid`` and every process below it.
 
-    From each member's ``/proc/<pid>/task/<tid>/children`` (a few reads for a job's
-    tree), or, on a kernel without those files, from one pass over all of ``/proc``.
+    From each member's children files (a few reads for a job's tree), or, on a
+    kernel without them, from one pass over all of ``/proc``.
     """
-    found, todo = [], [pid]
-    try:
-        while todo:
-            current = todo.pop()
-            found.append(current)
-            try:
-                tasks = os.listdir(f"/proc/{current}/task")
-            except FileNotFoundError:
-                continue  # gone since its parent listed it
-            for task in tasks:
-                try:
-                    with open(f"/proc/{current}/task/{task}/children", "rb") as listing:
-                        todo += [int(child) for child in listing.read().split()]
-                except ProcessLookupError:
-                    continue
-                except FileNotFoundError:
-                    if os.path.exists(f"/proc/{current}/task/{task}"):
-                        raise  # no children files in this kernel (CONFIG_PROC_CHILDREN)
-        return found
-    except FileNotFoundError:
+    if not _CHILDREN_FILES:
         return _descendants_by_scan(pid)
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += child_pids(current)
+    return found
 
 
 def _descendants_by_scan(pid: int) -> list[int]:
